@@ -1,0 +1,1 @@
+"""Chat side of Vendorwatch: commands, delivery, digests and the platform adapters."""

@@ -1,0 +1,1 @@
+"""Ingestion side of Vendorwatch: fetch, parse, normalize, match, classify, cluster."""

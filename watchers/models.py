@@ -1,0 +1,129 @@
+"""Plain typed models passed between the pipeline's steps.
+
+fetch -> FetchResult; parse -> ParsedFeed of RawEntry; normalize -> Item;
+match + classify -> Classification (Mention, Event); cluster -> story ids.
+None of them touches storage: the orchestrator alone writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EVENT_TYPES = ("funding", "leadership_change", "customer_loss", "acquisition", "layoffs", "partnership", "legal")
+EventType = Literal["funding", "leadership_change", "customer_loss", "acquisition", "layoffs", "partnership", "legal"]
+EventStatus = Literal["done", "in_talks", "rumored", "denied", "planned"]
+
+ERROR_KINDS = ("dns", "connect", "timeout", "tls", "http_4xx", "http_429", "http_5xx", "too_large", "not_a_feed",
+               "refused_address", "redirect", "parse_timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A feed to poll, as the scheduler hands it to a worker."""
+
+    id: int
+    url: str
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    company_slug: str | None = None
+    polled_once: bool = False
+    error_count: int = 0
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """The outcome of one conditional GET. `status` is ok, not_modified or error."""
+
+    url: str
+    final_url: str
+    status: Literal["ok", "not_modified", "error"]
+    http_status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after_seconds: float | None = None
+    max_age_seconds: float | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    elapsed_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class RawEntry:
+    """One entry as the feed wrote it (untrusted text, maybe HTML)."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    source_title: str | None = None
+    source_url: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    title: str
+    entries: list[RawEntry]
+    ttl_minutes: int | None = None
+    bozo: bool = False
+    bozo_reason: str | None = None
+
+
+@dataclass(slots=True)
+class Item:
+    """A normalized news item: plain text, canonical link, UTC time, stable key."""
+
+    key: str
+    title: str
+    outlet: str | None
+    link: str | None
+    summary: str
+    published: datetime | None
+    content_hash: str
+    feed_id: int | None = None
+
+
+@dataclass(slots=True)
+class Mention:
+    slug: str
+    alias: str
+    start: int
+    end: int
+    via: str = "alias"  # alias | domain | person
+
+
+@dataclass(slots=True)
+class Event:
+    type: str
+    subject: str
+    counterparty: str | None = None
+    status: str = "done"
+    amount_usd: float | None = None
+    stake_pct: float | None = None
+    valuation_usd: float | None = None
+    round: str | None = None
+    person: str | None = None
+    role: str | None = None
+    evidence: str = ""
+    rule: str = ""
+    confidence: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+
+
+@dataclass(slots=True)
+class Classification:
+    companies: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"companies": list(self.companies), "events": [e.to_dict() for e in self.events]}

@@ -1,0 +1,240 @@
+"""Every setting of Vendorwatch, declared once.
+
+`SETTINGS` is the one table (name, default, type, help). `load_settings` reads the
+environment (and `.env` in the working directory) once at start, validates every value and
+returns a frozen `Settings` that is passed in to whatever needs it; nothing reads the
+environment deeper inside.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from watchers.errors import UsageError
+
+
+def _int(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError("a whole number") from None
+        if low is not None and value < low:
+            raise ValueError(f"a whole number >= {low}")
+        if high is not None and value > high:
+            raise ValueError(f"a whole number <= {high}")
+        return value
+
+    parse.expects = "a whole number"  # type: ignore[attr-defined]
+    return parse
+
+
+def _float(low: float = 0.0) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError("a number") from None
+        if value < low or value != value:
+            raise ValueError(f"a number >= {low:g}")
+        return value
+
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("1 or 0")
+
+
+def _str(text: str) -> str:
+    return text.strip()
+
+
+def _optional_str(text: str) -> str | None:
+    return text.strip() or None
+
+
+def _url(text: str) -> str:
+    value = text.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("an http(s) URL")
+    return value
+
+
+def _database_url(text: str) -> str:
+    value = text.strip()
+    if not value.startswith(("sqlite", "postgresql")):
+        raise ValueError("a SQLAlchemy URL starting with sqlite:// or postgresql+psycopg://")
+    return value
+
+
+def _log_level(text: str) -> str:
+    value = text.strip().upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return value
+
+
+def _weekday(text: str) -> int:
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    value = text.strip().lower()[:3]
+    if value not in names:
+        raise ValueError("a weekday name such as mon or monday")
+    return names.index(value)
+
+
+def _timezone(text: str) -> str:
+    value = text.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone such as UTC or Europe/Berlin") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "sqlite:///data/vendorwatch.db", _database_url,
+            "SQLAlchemy URL; postgresql+psycopg://... for several replicas"),
+    Setting("SEEDS_DIR", None, _optional_str, "tracked companies, rules, seed feeds (default: bundled seeds/)"),
+    Setting("SEED_FEEDS", "1", _bool, "0: poll only the feeds stored in the database"),
+    Setting("POLL_INTERVAL_SECONDS", "300", _int(1), "base poll interval; a healthy feed is polled at least every 4 intervals"),
+    Setting("FEED_MAX_BYTES", "5000000", _int(1024), "largest feed body accepted, also after decompression"),
+    Setting("FEED_TIMEOUT_SECONDS", "20", _float(0.1), "the whole fetch of one feed, connect to last byte"),
+    Setting("FEED_CONNECT_TIMEOUT_SECONDS", "5", _float(0.1), "TCP and TLS connect timeout of one fetch"),
+    Setting("FEED_CONCURRENCY", "32", _int(1, 1000), "feeds fetched at once, in all"),
+    Setting("FEED_HOST_CONCURRENCY", "4", _int(1, 100), "feeds fetched at once from one host"),
+    Setting("FEED_MAX_BACKOFF_SECONDS", "86400", _int(1), "longest wait after repeated errors of one feed"),
+    Setting("FEED_USER_AGENT", "Vendorwatch/0.1 (+https://github.com/vendorwatch/vendorwatch)", _str,
+            "User-Agent of every fetch; SEC EDGAR asks for a contact in it"),
+    Setting("PARSE_TIMEOUT_SECONDS", "10", _float(0.1), "longest parse of one feed before its worker is killed"),
+    Setting("PARSE_WORKERS", "2", _int(1, 64), "worker processes that parse feeds"),
+    Setting("FIRST_POLL_MAX_AGE_HOURS", "48", _float(0), "on a feed's first poll, older items are kept as history, never alerted"),
+    Setting("ALLOW_PRIVATE_FEED_URLS", "0", _bool, "1: allow feed URLs on loopback and private ranges (tests, demo)"),
+    Setting("STORY_WINDOW_HOURS", "72", _float(1), "coverage within this window of a story's last item can join it"),
+    Setting("THREAD_BATCH_SECONDS", "15", _float(0), "outlets arriving within this window become one thread reply"),
+    Setting("SLACK_PACE_SECONDS", "1", _float(0), "least time between two messages to one Slack channel"),
+    Setting("DISCORD_PACE_SECONDS", "1", _float(0), "least time between two messages to one Discord channel (5 per 5 s)"),
+    Setting("DIGEST_WEEKDAY", "mon", _weekday, "day of the weekly digest"),
+    Setting("DIGEST_HOUR", "9", _int(0, 23), "hour of the weekly digest, in DIGEST_TIMEZONE"),
+    Setting("DIGEST_TIMEZONE", "UTC", _timezone, "time zone of the weekly digest"),
+    Setting("SLACK_BOT_TOKEN", None, _optional_str, "Slack is on when this and SLACK_SIGNING_SECRET are set"),
+    Setting("SLACK_SIGNING_SECRET", None, _optional_str, "verifies Slack's signed requests"),
+    Setting("SLACK_APP_TOKEN", None, _optional_str, "set: Socket Mode; unset: HTTP mode on PORT at /slack/events"),
+    Setting("SLACK_API_URL", "https://slack.com/api/", _url, "Slack Web API base (a loopback fake in tests)"),
+    Setting("DISCORD_BOT_TOKEN", None, _optional_str, "Discord is on when set"),
+    Setting("DISCORD_API_URL", None, _optional_str, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
+    Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
+    Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    seeds_dir: str | None
+    seed_feeds: bool
+    poll_interval_seconds: int
+    feed_max_bytes: int
+    feed_timeout_seconds: float
+    feed_connect_timeout_seconds: float
+    feed_concurrency: int
+    feed_host_concurrency: int
+    feed_max_backoff_seconds: int
+    feed_user_agent: str
+    parse_timeout_seconds: float
+    parse_workers: int
+    first_poll_max_age_hours: float
+    allow_private_feed_urls: bool
+    story_window_hours: float
+    thread_batch_seconds: float
+    slack_pace_seconds: float
+    discord_pace_seconds: float
+    digest_weekday: int
+    digest_hour: int
+    digest_timezone: str
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    discord_bot_token: str | None
+    discord_api_url: str | None
+    port: int
+    log_level: str
+
+    @property
+    def seeds_path(self) -> Path:
+        return Path(self.seeds_dir) if self.seeds_dir else default_seeds_dir()
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_bot_token)
+
+    def replace(self, **changes: Any) -> "Settings":
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+assert [f.name for f in fields(Settings)] == [s.name.lower() for s in SETTINGS], "settings table and Settings differ"
+
+
+def default_seeds_dir() -> Path:
+    """The checkout's seeds/ (next to the packages), or the copy installed beside them."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "seeds", here / "seeds"):
+        if (candidate / "companies.toml").is_file():
+            return candidate
+    return here.parent / "seeds"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
+    """Read and validate every setting; a bad value raises UsageError naming it."""
+    source: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        source.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    source.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = source.get(setting.name)
+        if raw is None or (raw.strip() == "" and setting.default is not None):
+            raw = setting.default
+        if raw is None:
+            values[setting.name.lower()] = None
+            continue
+        try:
+            values[setting.name.lower()] = setting.parse(raw)
+        except ValueError as exc:
+            raise UsageError(f"setting {setting.name}={raw!r} is invalid: expected {exc}") from None
+    return Settings(**values)
+
+
+def settings_table_markdown() -> str:
+    """The configuration table of the README, from the one declaration."""
+    rows = ["| name | default | meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default is not None else "unset"
+        rows.append(f"| `{s.name}` | {default} | {s.help} |")
+    return "\n".join(rows)
