@@ -93,6 +93,15 @@ async def _dispatch(args: argparse.Namespace) -> int:
     return int(await module.run(args, settings) or 0)
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """An operational database error (server down, file unwritable): a runtime failure, not a bug.
+
+    Checked through sys.modules so that commands without a database never import SQLAlchemy.
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -102,7 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception:
+    except Exception as exc:
+        if _database_unreachable(exc):
+            log.debug("database unreachable", exc_info=True)
+            reason = (str(exc.orig) or str(exc)).strip().splitlines()[0]
+            print(f"vendorwatch: cannot use the database: {reason}", file=sys.stderr)
+            return 1
         log.exception("unexpected error")
         print("vendorwatch: sorry, something unexpected went wrong; the log above has the details", file=sys.stderr)
         return 1
