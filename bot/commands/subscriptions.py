@@ -1,0 +1,107 @@
+"""`watch`, `unwatch` and `list`: a channel's subscriptions."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.commands.context import Context, ensure_channel, find_channel
+from bot.commands.parsing import Command, CommandError, CompanyArgs, parse_company_args, parse_new_company
+from bot.messages import Reply
+from watchers.registry import Company
+from watchers.storage.db import session_scope
+from watchers.storage.delivery import Subscription
+
+WATCH_USAGE = "/vendorwatch watch COMPANY [TYPES...]"
+UNWATCH_USAGE = "/vendorwatch unwatch COMPANY"
+
+
+def describe_types(types: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(types) if types else "all event types"
+
+
+async def watch(ctx: Context, command: Command) -> Reply:
+    async with session_scope(ctx.engine) as session:
+        await ctx.directory.refresh(session)
+        added_note = ""
+        if command.args and command.args[0].text.lower() == "new" and not command.args[0].quoted:
+            new = parse_new_company(command.args)
+            company = ctx.directory.resolve(new.name)
+            if company is None:
+                company = await ctx.directory.add(session, new, added_by=ctx.request.user or None, now=ctx.now)
+                aliases = f" with aliases {', '.join(new.aliases)}" if new.aliases else ""
+                added_note = (f"Added {company.name} ({company.slug}){aliases}; "
+                              "its Google News feed is polled from now on. ")
+            else:
+                added_note = f"{company.name} is already tracked. "
+            types: tuple[str, ...] = ()
+        else:
+            parsed = parse_company_args(command.args, ctx.directory.resolve, WATCH_USAGE)
+            if not isinstance(parsed, CompanyArgs):
+                raise ctx.unknown_company(parsed)
+            company, types = parsed.company, parsed.types
+        return Reply(text=added_note + await _subscribe(ctx, session, company, types))
+
+
+async def _subscribe(ctx: Context, session, company: Company, types: tuple[str, ...]) -> str:  # noqa: ANN001
+    channel = await ensure_channel(session, ctx.request, ctx.now)
+    subscription = (await session.exec(select(Subscription).where(
+        Subscription.channel_pk == channel.id, Subscription.company_slug == company.slug))).first()
+    who = f"{company.name} ({company.slug})"
+    if subscription is None:
+        session.add(Subscription(channel_pk=channel.id, company_slug=company.slug, event_types=list(types),
+                                 created_by=ctx.request.user or None, created_at=ctx.now))
+        return f"Now watching {who} in this channel: {describe_types(types)}."
+    before = list(subscription.event_types)
+    was_paused = subscription.paused_reason
+    subscription.event_types = list(types)
+    subscription.paused_reason = None
+    subscription.paused_at = None
+    session.add(subscription)
+    if before == list(types):
+        text = f"Already watching {who} in this channel: {describe_types(types)}."
+    else:
+        text = f"Updated {who} in this channel: now {describe_types(types)} (was {describe_types(before)})."
+    if was_paused:
+        text += f" Alerts had been paused ({was_paused}) and are on again."
+    return text
+
+
+async def unwatch(ctx: Context, command: Command) -> Reply:
+    async with session_scope(ctx.engine) as session:
+        await ctx.directory.refresh(session)
+        parsed = parse_company_args(command.args, ctx.directory.resolve, UNWATCH_USAGE)
+        if not isinstance(parsed, CompanyArgs):
+            raise ctx.unknown_company(parsed)
+        if parsed.types:
+            raise CommandError(f"unwatch takes only a company; to narrow the types use {WATCH_USAGE}.")
+        company = parsed.company
+        channel = await find_channel(session, ctx.request)
+        subscription = None if channel is None else (await session.exec(select(Subscription).where(
+            Subscription.channel_pk == channel.id, Subscription.company_slug == company.slug))).first()
+        if subscription is None:
+            raise CommandError(f"This channel is not watching {company.name} ({company.slug}); "
+                               "/vendorwatch list shows what it watches.")
+        await session.delete(subscription)
+        return Reply(text=f"Stopped watching {company.name} ({company.slug}) in this channel.")
+
+
+async def list_subscriptions(ctx: Context, command: Command) -> Reply:
+    if command.args:
+        raise CommandError("list takes no arguments; it shows what this channel watches.")
+    async with session_scope(ctx.engine) as session:
+        await ctx.directory.refresh(session)
+        channel = await find_channel(session, ctx.request)
+        subscriptions = [] if channel is None else list((await session.exec(select(Subscription).where(
+            Subscription.channel_pk == channel.id))).all())
+    if not subscriptions:
+        return Reply(text="This channel watches no company yet; try /vendorwatch watch Scale AI.")
+    lines = []
+    for sub in sorted(subscriptions, key=lambda s: ctx.directory.name_of(s.company_slug).lower()):
+        line = f"- {ctx.directory.name_of(sub.company_slug)} ({sub.company_slug}): {describe_types(sub.event_types)}"
+        if sub.paused_reason:
+            since = f" since {sub.paused_at:%Y-%m-%d %H:%M} UTC" if sub.paused_at else ""
+            line += f"; paused{since}: {sub.paused_reason}"
+        lines.append(line)
+    count = len(subscriptions)
+    head = f"This channel watches {count} {'company' if count == 1 else 'companies'}:"
+    return Reply(text="\n".join([head, *lines]))

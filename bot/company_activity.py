@@ -1,0 +1,165 @@
+"""What happened to companies over a period, read from tables item and story.
+
+Shared by the company card (`lookup`, 90 days) and the weekly digest. One real event is counted
+once however many outlets covered it: events are de-duplicated per story (or per item when the
+item joined no story). An item's time is its published time, else when it was first seen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import String, and_, cast, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from watchers.models import EVENT_TYPES
+from watchers.storage.stories import Story
+from watchers.storage.tables import Item
+
+LIKE_FILTER_MAX_SLUGS = 50  # beyond this, filter in Python rather than with one LIKE per slug
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    type: str
+    subject: str
+    counterparty: str | None
+    when: datetime
+    title: str
+    link: str | None
+    story_id: int | None
+    status: str = "done"
+    amount_usd: float | None = None
+    round: str | None = None
+    person: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    key: str
+    title: str
+    link: str | None
+    outlets: int
+    items: int
+    last_at: datetime
+
+
+@dataclass
+class CompanyActivity:
+    slug: str
+    events: list[EventRecord] = field(default_factory=list)  # the company is the subject; oldest first
+    stories: list[StoryRecord] = field(default_factory=list)  # most outlets first
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(e.type for e in self.events)
+        return {t: counter[t] for t in EVENT_TYPES if counter[t]}
+
+    def of_type(self, kind: str) -> list[EventRecord]:
+        return [e for e in self.events if e.type == kind]
+
+    def money_raised(self) -> float:
+        return sum(e.amount_usd or 0.0 for e in self.of_type("funding"))
+
+    def customers_lost(self) -> list[str]:
+        return _unique(e.counterparty for e in self.of_type("customer_loss"))
+
+    def customers_won(self) -> list[str]:
+        return _unique(e.counterparty for e in self.of_type("partnership"))
+
+    def only(self, types: Iterable[str]) -> "CompanyActivity":
+        """The same activity narrowed to some event types (all when `types` is empty)."""
+        wanted = set(types)
+        if not wanted:
+            return self
+        return replace(self, events=[e for e in self.events if e.type in wanted])
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def item_time(item: Item) -> datetime:
+    return item.published_at or item.first_seen_at
+
+
+def _mentions(column: Any, slug: str) -> Any:
+    return cast(column, String).like(f'%"{slug}"%')
+
+
+async def load_activity(session: AsyncSession, slugs: Iterable[str], since: datetime,
+                        until: datetime) -> dict[str, CompanyActivity]:
+    """Each company's de-duplicated events and its stories with items in [since, until)."""
+    wanted = list(dict.fromkeys(slugs))
+    result = {slug: CompanyActivity(slug) for slug in wanted}
+    if not wanted:
+        return result
+    in_window = or_(and_(Item.published_at >= since, Item.published_at < until),
+                    and_(Item.published_at.is_(None), Item.first_seen_at >= since,  # type: ignore[union-attr]
+                         Item.first_seen_at < until))
+    query = select(Item).where(in_window)
+    if len(wanted) <= LIKE_FILTER_MAX_SLUGS:
+        query = query.where(or_(*[_mentions(Item.companies, s) for s in wanted],
+                                *[_mentions(Item.events, s) for s in wanted]))
+    items = sorted((await session.exec(query)).all(), key=lambda i: (item_time(i), i.id or 0))
+    story_ids = {i.story_id for i in items if i.story_id is not None}
+    stories = {s.id: s for s in (await session.exec(select(Story).where(Story.id.in_(story_ids)))).all()} \
+        if story_ids else {}  # type: ignore[union-attr]
+
+    seen_events: dict[tuple, int] = {}
+    seen_stories: dict[str, set[str]] = {slug: set() for slug in wanted}
+    for item in items:
+        group = f"story:{item.story_id}" if item.story_id is not None else f"item:{item.id}"
+        for raw in item.events or []:
+            slug = raw.get("subject")
+            if slug not in result or raw.get("status") == "denied" or raw.get("type") not in EVENT_TYPES:
+                continue
+            _add_event(result[slug], seen_events, group, raw, item)
+        involved = set(item.companies or []) | {e.get("subject") for e in item.events or []} \
+            | {e.get("counterparty") for e in item.events or []}
+        for slug in involved & set(wanted):
+            if group in seen_stories[slug]:
+                continue
+            seen_stories[slug].add(group)
+            result[slug].stories.append(_story_record(group, item, stories.get(item.story_id)))
+    for activity in result.values():
+        activity.stories.sort(key=lambda s: (-s.outlets, -s.items, -s.last_at.timestamp()))
+    return result
+
+
+def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, raw: dict[str, Any],
+               item: Item) -> None:
+    key = (group, raw.get("type"), raw.get("subject"), raw.get("counterparty"), raw.get("person"))
+    amount = raw.get("amount_usd")
+    amount = float(amount) if isinstance(amount, (int, float)) and amount >= 0 else None
+    if key in seen:
+        index = seen[key]
+        known = activity.events[index]
+        if amount is not None and (known.amount_usd is None or amount > known.amount_usd):
+            activity.events[index] = replace(known, amount_usd=amount)
+        return
+    seen[key] = len(activity.events)
+    activity.events.append(EventRecord(
+        type=raw["type"], subject=raw["subject"], counterparty=raw.get("counterparty"), when=item_time(item),
+        title=item.title, link=item.link, story_id=item.story_id, status=str(raw.get("status") or "done"),
+        amount_usd=amount, round=raw.get("round"), person=raw.get("person"), role=raw.get("role")))
+
+
+def _story_record(group: str, item: Item, story: Story | None) -> StoryRecord:
+    if story is None:
+        return StoryRecord(group, item.title, item.link, 1, 1, item_time(item))
+    return StoryRecord(group, story.title, story.link, max(len(story.outlets or []), 1), story.item_count,
+                       story.last_item_at)
+
+
+def format_usd(amount: float) -> str:
+    """$950K, $14.3M, $1.2B."""
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if amount >= limit:
+            text = f"{amount / limit:.1f}".rstrip("0").rstrip(".")
+            return f"${text}{suffix}"
+    return f"${amount:,.0f}"
