@@ -1,0 +1,80 @@
+"""When to poll a feed next: pure functions of what the last poll said.
+
+Healthy feeds are polled every `base` seconds (POLL_INTERVAL_SECONDS), never more often, and
+at least every 4 intervals, unless the feed itself asks for longer (RSS `<ttl>`, Cache-Control
+`max-age`, `Retry-After`), which is honoured up to `MAX_REQUESTED_SECONDS`. A small random
+stretch (at most 10 %, still within the 4 intervals) keeps feeds added at the same moment from
+being polled in lockstep forever.
+
+Failing feeds back off exponentially with jitter, from `base` up to FEED_MAX_BACKOFF_SECONDS;
+a 429 or 503 with Retry-After waits at least that long (also bounded by the maximum backoff).
+"""
+
+from __future__ import annotations
+
+import random as _random
+from datetime import datetime, timedelta
+from typing import Callable
+
+HEALTHY_MAX_INTERVALS = 4
+MAX_REQUESTED_SECONDS = 24 * 3600  # a feed asking for a week is still polled daily
+HEALTHY_JITTER = 0.10
+BACKOFF_JITTER = 0.25
+
+Random = Callable[[], float]  # returns a float in [0, 1)
+
+
+def requested_seconds(*, ttl_minutes: int | None = None, max_age_seconds: float | None = None,
+                      retry_after_seconds: float | None = None) -> float:
+    """The longest wait the feed itself asked for (0 when it asked nothing)."""
+    asked = [0.0]
+    if ttl_minutes is not None and ttl_minutes > 0:
+        asked.append(ttl_minutes * 60.0)
+    if max_age_seconds is not None and max_age_seconds > 0:
+        asked.append(float(max_age_seconds))
+    if retry_after_seconds is not None and retry_after_seconds > 0:
+        asked.append(float(retry_after_seconds))
+    return max(asked)
+
+
+def healthy_interval(base: float, *, ttl_minutes: int | None = None, max_age_seconds: float | None = None,
+                     retry_after_seconds: float | None = None, random: Random = _random.random) -> float:
+    """Seconds until the next poll of a feed that answered (200 or 304)."""
+    base = max(1.0, float(base))
+    ceiling = base * HEALTHY_MAX_INTERVALS
+    interval = min(base * (1.0 + HEALTHY_JITTER * random()), ceiling)
+    asked = requested_seconds(ttl_minutes=ttl_minutes, max_age_seconds=max_age_seconds,
+                              retry_after_seconds=retry_after_seconds)
+    if asked > interval:
+        interval = max(interval, min(asked, max(MAX_REQUESTED_SECONDS, ceiling)))
+    return interval
+
+
+def backoff_interval(error_count: int, base: float, max_backoff: float, *,
+                     retry_after_seconds: float | None = None, random: Random = _random.random) -> float:
+    """Seconds until the retry of a feed that failed `error_count` times in a row (>= 1).
+
+    Doubles from `base` with each error, stretched by up to 25 % of jitter, bounded by
+    `max_backoff`; never sooner than `base`, nor than a Retry-After within `max_backoff`.
+    """
+    base = max(1.0, float(base))
+    ceiling = max(base, float(max_backoff))
+    exponent = min(max(error_count, 1) - 1, 60)
+    delay = min(base * (2.0 ** exponent), ceiling)
+    delay = min(delay * (1.0 + BACKOFF_JITTER * random()), ceiling)
+    if retry_after_seconds is not None and retry_after_seconds > delay:
+        delay = min(float(retry_after_seconds), ceiling)
+    return max(delay, base)
+
+
+def next_check_after_success(now: datetime, base: float, *, ttl_minutes: int | None = None,
+                             max_age_seconds: float | None = None, retry_after_seconds: float | None = None,
+                             random: Random = _random.random) -> datetime:
+    return now + timedelta(seconds=healthy_interval(base, ttl_minutes=ttl_minutes, max_age_seconds=max_age_seconds,
+                                                    retry_after_seconds=retry_after_seconds, random=random))
+
+
+def next_check_after_error(now: datetime, error_count: int, base: float, max_backoff: float, *,
+                           retry_after_seconds: float | None = None, random: Random = _random.random) -> datetime:
+    return now + timedelta(seconds=backoff_interval(error_count, base, max_backoff,
+                                                    retry_after_seconds=retry_after_seconds, random=random))
