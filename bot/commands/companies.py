@@ -74,8 +74,6 @@ class CompanyDirectory:
     async def add(self, session: AsyncSession, new: NewCompanyArgs, *, added_by: str | None,
                   now: datetime) -> Company:
         """Store a company added from chat and create its Google News feed, due now."""
-        from watchers.feed_sources import google_news_url
-
         for text in (new.name, *new.aliases):
             existing = self.resolve(text)
             if existing is not None:
@@ -90,6 +88,8 @@ class CompanyDirectory:
         except IntegrityError:
             raise CommandError(f"{new.name} was added a moment ago by someone else; try watching it again.") from None
         company = company_from_user(slug, new.name, aliases)
+        from watchers.feed_sources import google_news_url  # engineer C's module, landing in parallel
+
         url = google_news_url(company)
         if (await session.exec(select(Feed.id).where(Feed.url == url))).first() is None:
             session.add(Feed(url=url, name=f"Google News: {new.name}", company_slug=slug, origin="company",
