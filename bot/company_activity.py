@@ -32,6 +32,7 @@ class EventRecord:
     title: str
     link: str | None
     story_id: int | None
+    group: str = ""  # the story (or lone item) it was reported in: StoryRecord.key
     status: str = "done"
     amount_usd: float | None = None
     round: str | None = None
@@ -145,7 +146,7 @@ def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, ra
     seen[key] = len(activity.events)
     activity.events.append(EventRecord(
         type=raw["type"], subject=raw["subject"], counterparty=raw.get("counterparty"), when=item_time(item),
-        title=item.title, link=item.link, story_id=item.story_id, status=str(raw.get("status") or "done"),
+        title=item.title, link=item.link, story_id=item.story_id, group=group, status=str(raw.get("status") or "done"),
         amount_usd=amount, round=raw.get("round"), person=raw.get("person"), role=raw.get("role")))
 
 

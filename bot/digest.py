@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.company_activity import CompanyActivity, StoryRecord, format_usd, load_activity
 from bot.digest_chart import render_digest_chart
 from bot.messages import Attachment, Block, Field, Link, Message, Strong
+from watchers.models import EVENT_TYPES
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Subscription
@@ -132,10 +133,8 @@ def compose_digest(weeks: list[CompanyWeek], week_start: date, name_of: Callable
             blocks.append(Block.of(head, f" ({story.outlets} outlet{'s' if story.outlets != 1 else ''})"))
     if quiet:
         blocks.append(Block.of(Strong("Quiet this week"), ": " + ", ".join(quiet)))
-    totals: dict[str, int] = {}
-    for week in active:
-        for kind, n in week.activity.counts().items():
-            totals[kind] = totals.get(kind, 0) + n
+    totals = {kind: sum(w.activity.counts().get(kind, 0) for w in active) for kind in EVENT_TYPES}
+    totals = {kind: n for kind, n in totals.items() if n}
     fields = [Field("Events", ", ".join(f"{kind} {n}" for kind, n in totals.items()) if totals else "none")]
     raised = sum(w.activity.money_raised() for w in active)
     if raised:
@@ -166,12 +165,14 @@ def _names_list(values: list[str]) -> str:
 
 
 def top_stories(weeks: list[CompanyWeek]) -> list[StoryRecord]:
-    """The week's most covered stories among the active companies (each story once)."""
+    """The week's most covered stories that carry a counted event (each story once)."""
     seen: dict[str, StoryRecord] = {}
     for week in weeks:
         if not week.activity.events:
             continue
+        reported_in = {e.group for e in week.activity.events}
         for story in week.activity.stories:
-            seen.setdefault(story.key, story)
+            if story.key in reported_in:
+                seen.setdefault(story.key, story)
     ranked = sorted(seen.values(), key=lambda s: (-s.outlets, -s.items, -s.last_at.timestamp()))
     return ranked[:TOP_STORIES]
