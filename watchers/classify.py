@@ -1,0 +1,224 @@
+"""The rules engine: companies and events of one news item.
+
+How an item is read, in this order:
+
+1. Text: title and summary are cleaned (entities decoded, tags, zero-width and direction marks
+   removed, quotes unified, length bounded); the title loses a trailing " - Outlet". The title
+   is split at ";" and the summary into sentences: these clauses are the units rules see.
+2. Companies: the matcher (watchers/match.py) finds mentions in every clause. The item's
+   companies are the slugs of its mentions that are not background ("former Meta executive"),
+   in order of appearance. The primary company is the first such mention in the title.
+3. Slot text: in each clause every non-background mention becomes a token "⟦n⟧".
+4. Rules (seeds/rules.toml) are tried in file order on every clause whose text contains one of
+   the rule's triggers (one Aho-Corasick pass finds them all). Every match of every pattern
+   binds its slots: a slot's companies are the tokens inside it. Each event the rule emits is
+   made for every subject x counterparty pair of the bound companies (a counterparty equal to
+   its subject is dropped; an unbound counterparty is null). A rule whose subject is `primary`
+   binds the primary company (such rules say `unless = '⟦'` to stay off clauses naming one).
+   For customer_loss and partnership the vendor must be the subject: when the registry says the
+   bound subject is a known customer of the counterparty (and not the reverse), or the subject is
+   a lab and the counterparty a vendor, the two are swapped.
+5. Facts come from the clause: amount, valuation, stake, round, status, person and role.
+   An event whose clause denies it ("denies talks") is dropped.
+6. Conflicts: a rule's `overrides` drop events of the listed types for the same subject found in
+   the same clause; the first event of each (type, subject, counterparty) wins (title clauses
+   come first, then earlier rules); an event without a counterparty is dropped when the same
+   type and subject has one with a counterparty.
+
+Every event keeps its evidence (the matched words) and the id of its rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import ahocorasick
+
+from watchers.amounts import extract_facts, extract_person_role, extract_status
+from watchers.match import Found, Matcher
+from watchers.models import Classification, Event, Mention
+from watchers.registry import Company, Registry, load_registry
+from watchers.rules import TOKEN, Rule, load_rules
+from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
+
+
+class _Clause:
+    __slots__ = ("text", "where", "found", "slot_text")
+
+    def __init__(self, text: str, where: str):
+        self.text, self.where = text, where
+        self.found: list[Found] = []
+        self.slot_text = ""
+
+
+class RulesEngine:
+    def __init__(self, registry: Registry, rules: list[Rule]):
+        self.registry = registry
+        self.rules = rules
+        self.matcher = Matcher(registry)
+        self._triggers = ahocorasick.Automaton()
+        by_trigger: dict[str, set[int]] = {}
+        for index, rule in enumerate(rules):
+            for trigger in rule.triggers:
+                by_trigger.setdefault(" ".join(trigger.split()), set()).add(index)
+        for trigger, indexes in by_trigger.items():
+            self._triggers.add_word(trigger, frozenset(indexes))
+        self._triggers.make_automaton()
+
+    @classmethod
+    def load(cls, seeds_dir: Path, companies_path: Path | None = None,
+             extra_companies: Iterable[Company] = ()) -> "RulesEngine":
+        seeds_dir = Path(seeds_dir)
+        registry = load_registry(companies_path or seeds_dir / "companies.toml", extra_companies)
+        return cls(registry, load_rules(seeds_dir / "rules.toml"))
+
+    def classify(self, title: str, summary: str = "", *, link: str | None = None,
+                 source: str | None = None) -> Classification:
+        title = strip_outlet(clean(title or "", MAX_TITLE_CHARS), source)
+        summary = clean(summary or "", MAX_SUMMARY_CHARS)
+        clauses = [_Clause(t.strip(), "title") for t in title.split("; ") if t.strip()]
+        clauses += [_Clause(s, "summary") for s in sentences(summary)] if summary else []
+        for clause, found in zip(clauses, self.matcher.find([c.text for c in clauses], link)):
+            clause.found = found
+        result = Classification()
+        slugs: dict[str, None] = dict.fromkeys(self.matcher.link_slugs(link))
+        tokens: list[Found] = []
+        for clause in clauses:
+            for hit in clause.found:
+                if not hit.background:
+                    slugs.setdefault(hit.slug)
+                result.mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
+            clause.slot_text = _slot_text(clause, tokens)
+        result.companies = list(slugs)
+        if not result.companies:
+            return result
+        primary = next((h.slug for c in clauses if c.where == "title" for h in c.found if not h.background), None)
+        events: list[Event] = []
+        for clause in clauses:
+            events.extend(self._clause_events(clause, tokens, primary))
+        result.events = _resolve(events)
+        return result
+
+    def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None) -> list[Event]:
+        lowered = " ".join(clause.slot_text.lower().split())
+        candidates: set[int] = set()
+        for _, indexes in self._triggers.iter(lowered):
+            candidates |= indexes
+        if not candidates:
+            return []
+        found: list[Event] = []
+        overridden: set[tuple[str, str]] = set()
+        status = None
+        for index in sorted(candidates):
+            rule = self.rules[index]
+            if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary):
+                continue
+            if rule.unless is not None and rule.unless.search(clause.slot_text):
+                continue
+            for pattern in rule.patterns:
+                for match in pattern.finditer(clause.slot_text):
+                    status = status or extract_status(clause.text)
+                    made = [self._orient(e) for e in _bind(rule, match, tokens, primary, clause, status)]
+                    found.extend(made)
+                    overridden.update((t, e.subject) for e in made for t in rule.overrides)
+        return [e for e in found if (e.type, e.subject) not in overridden and e.status != "denied"]
+
+    def _orient(self, event: Event) -> Event:
+        """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
+        if event.type not in ("customer_loss", "partnership") or event.counterparty is None:
+            return event
+        subject, other = self.registry.get(event.subject), self.registry.get(event.counterparty)
+        if subject is None or other is None:
+            return event
+        known = subject.slug in other.customers and other.slug not in subject.customers
+        if known or (not other.customers or subject.slug not in other.customers) and (
+                subject.kind == "lab" and other.kind == "vendor" and other.slug not in subject.customers):
+            event.subject, event.counterparty = other.slug, subject.slug
+        return event
+
+    def explain(self, classification: Classification) -> str:
+        """Why each event was found, for a person: rule, evidence, facts, and the mentions behind it."""
+        lines = [f"companies: {', '.join(classification.companies) or 'none'}"]
+        for mention in classification.mentions:
+            lines.append(f"  {mention.slug}: {mention.alias!r} ({mention.via})")
+        if not classification.events:
+            lines.append("events: none")
+        for event in classification.events:
+            pair = event.subject + (f" <- {event.counterparty}" if event.counterparty else "")
+            lines.append(f"event: {event.type} {pair} [{event.status}]")
+            lines.append(f"  rule: {event.rule}")
+            lines.append(f"  evidence: \"{event.evidence}\"")
+            facts = [f"{name}={_fmt(getattr(event, name))}" for name in
+                     ("amount_usd", "valuation_usd", "stake_pct", "round", "person", "role")
+                     if getattr(event, name) is not None]
+            if facts:
+                lines.append(f"  facts: {', '.join(facts)}")
+        return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and value >= 1e6:
+        return f"${value / 1e9:.2f}B" if value >= 1e9 else f"${value / 1e6:.1f}M"
+    return str(value)
+
+
+def _slot_text(clause: _Clause, tokens: list[Found]) -> str:
+    parts, last = [], 0
+    for hit in clause.found:
+        if hit.background:
+            continue
+        parts.append(clause.text[last:hit.start])
+        parts.append(f"\u27e6{len(tokens)}\u27e7")
+        tokens.append(hit)
+        last = hit.end
+    parts.append(clause.text[last:])
+    return "".join(parts)
+
+
+def _render(text: str, tokens: list[Found]) -> str:
+    return TOKEN.sub(lambda m: tokens[int(m.group(1))].alias, text)
+
+
+def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | None) -> list[str | None]:
+    if slot is None:
+        return [None]
+    if slot == "primary":
+        return [primary]
+    if slot not in match.re.groupindex:
+        return [None]
+    text = match.group(slot) or ""
+    return list(dict.fromkeys(tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
+
+
+def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause: _Clause, status: str) -> list[Event]:
+    evidence = _render(match.group(0), tokens).strip()
+    made = []
+    for spec in rule.emits:
+        for subject in _slot_slugs(match, spec.subject, tokens, primary):
+            if subject is None:
+                continue
+            for counterparty in _slot_slugs(match, spec.counterparty, tokens, primary):
+                event = Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
+                              else counterparty, status=status, evidence=evidence, rule=rule.id,
+                              confidence=rule.confidence)
+                _add_facts(event, _render(clause.slot_text, tokens))
+                made.append(event)
+    return made
+
+
+def _add_facts(event: Event, text: str) -> None:
+    if event.type in ("funding", "acquisition", "partnership", "customer_loss"):
+        facts = extract_facts(text)
+        event.amount_usd, event.valuation_usd = facts.amount_usd, facts.valuation_usd
+        event.stake_pct, event.round = facts.stake_pct, facts.round
+    elif event.type == "leadership_change":
+        event.person, event.role = extract_person_role(text)
+
+
+def _resolve(events: list[Event]) -> list[Event]:
+    seen: dict[tuple[str, str, str | None], Event] = {}
+    for event in events:
+        seen.setdefault((event.type, event.subject, event.counterparty), event)
+    with_counterparty = {(t, s) for t, s, c in seen if c is not None}
+    return [e for (t, s, c), e in seen.items() if c is not None or (t, s) not in with_counterparty]

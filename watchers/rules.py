@@ -1,0 +1,180 @@
+"""Loading `seeds/rules.toml`: event rules with company slots, compiled once.
+
+A rule:
+
+    [[rule]]
+    id = "customer_loss.cuts-ties"          # unique; shown with every event it makes
+    type = "customer_loss"                  # one of watchers.models.EVENT_TYPES
+    triggers = ["cuts ties with", "drops"]  # words that must occur; {T} in a pattern is their alternation
+    patterns = ["{C} {w2}{T} {S}"]          # regular expressions over the clause's slot text
+    subject = "S"                           # slot that binds the subject ("primary": see classify.py)
+    counterparty = "C"                      # optional slot of the counterparty (a pattern may lack it)
+    also = [{type = "layoffs", subject = "S"}]   # optional further events of the same match
+    overrides = ["partnership"]             # optional: drop these types for the same subject in the clause
+    scope = "any"                           # any | title | summary
+    unless = "regex"                        # optional: the clause matching it is skipped
+
+In a pattern `{X}` is one company ("⟦3⟧" in the slot text), `{X+}` a list of companies
+("A, B and C"), `{X*}` any stretch of the clause whose companies all bind, `{T}` the triggers,
+and `{name}` a macro of the `[macros]` table. Patterns are case-insensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from watchers.errors import ConfigError
+from watchers.models import EVENT_TYPES
+from watchers.registry import key_line, read_toml
+
+TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
+_ONE = r"\u27e6\d+\u27e7"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)([+*]?)\}")
+_RULE_KEYS = {"id", "type", "triggers", "patterns", "subject", "counterparty", "also", "overrides", "scope", "unless",
+              "confidence"}
+SCOPES = ("any", "title", "summary")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    subject: str
+    counterparty: str | None = None
+
+
+@dataclass
+class Rule:
+    id: str
+    type: str
+    triggers: tuple[str, ...]
+    patterns: tuple[re.Pattern, ...]
+    emits: tuple[EventSpec, ...]
+    overrides: tuple[str, ...] = ()
+    scope: str = "any"
+    unless: re.Pattern | None = None
+    confidence: float = 0.9
+    line: int = 0
+    uses_primary: bool = field(default=False)
+
+
+def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: int = 0) -> str:
+    def replace(found: re.Match) -> str:
+        name, mark = found.group(1), found.group(2)
+        if name == "T":
+            return triggers
+        if name.isupper():
+            if mark == "+":
+                return rf"(?P<{name}>{_ONE}(?:(?:,? and |, | & | and the |/){_ONE})*)"
+            if mark == "*":
+                return rf"(?P<{name}>[^;]{{0,90}}?)"
+            return rf"(?P<{name}>{_ONE})"
+        if name not in macros:
+            fail(f"unknown macro {{{name}}}")
+        if depth > 5:
+            fail("macros nest too deep")
+        return _expand(macros[name], triggers, macros, fail, depth + 1)
+
+    return _PLACEHOLDER.sub(replace, pattern)
+
+
+def _triggers_regex(triggers: tuple[str, ...]) -> str:
+    words = sorted(triggers, key=len, reverse=True)
+    return r"\b(?:" + "|".join(r"\s+".join(map(re.escape, t.split())) for t in words) + r")\b"
+
+
+def _spec(raw: Any, fail) -> EventSpec:
+    if not isinstance(raw, dict) or raw.get("type") not in EVENT_TYPES or not isinstance(raw.get("subject"), str):
+        fail(f"each event needs a type (one of {', '.join(EVENT_TYPES)}) and a subject slot")
+    counterparty = raw.get("counterparty")
+    if counterparty is not None and not isinstance(counterparty, str):
+        fail("counterparty must name a slot")
+    return EventSpec(raw["type"], raw["subject"], counterparty)
+
+
+def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
+    if not isinstance(raw, dict):
+        fail("each [[rule]] must be a table")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        fail(f"unknown key {unknown[0]!r}", unknown[0])
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z_]+\.[a-z0-9_.-]+", rule_id):
+        fail(f"id {rule_id!r} must look like type.name", "id")
+    triggers = raw.get("triggers")
+    if not isinstance(triggers, list) or not triggers or not all(isinstance(t, str) and t.strip() for t in triggers):
+        fail(f"rule {rule_id}: triggers must be a non-empty list of words", "triggers")
+    patterns = raw.get("patterns")
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        fail(f"rule {rule_id}: patterns must be a non-empty list of strings", "patterns")
+    main = _spec({"type": raw.get("type"), "subject": raw.get("subject"), "counterparty": raw.get("counterparty")},
+                 lambda reason: fail(f"rule {rule_id}: {reason}", "type"))
+    also = raw.get("also", [])
+    if not isinstance(also, list):
+        fail(f"rule {rule_id}: also must be a list of events", "also")
+    emits = (main, *(_spec(a, lambda reason: fail(f"rule {rule_id}: {reason}", "also")) for a in also))
+    overrides = raw.get("overrides", [])
+    if not isinstance(overrides, list) or any(o not in EVENT_TYPES for o in overrides):
+        fail(f"rule {rule_id}: overrides must list event types", "overrides")
+    scope = raw.get("scope", "any")
+    if scope not in SCOPES:
+        fail(f"rule {rule_id}: scope must be one of {', '.join(SCOPES)}", "scope")
+    confidence = raw.get("confidence", 0.9)
+    if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
+        fail(f"rule {rule_id}: confidence must be a number in (0, 1]", "confidence")
+    trigger_tuple = tuple(t.strip().lower() for t in triggers)
+    trigger_re = _triggers_regex(trigger_tuple)
+    compiled = []
+    for pattern in patterns:
+        expanded = _expand(pattern, trigger_re, macros, lambda reason: fail(f"rule {rule_id}: {reason}", "patterns"))
+        try:
+            regex = re.compile(expanded, re.IGNORECASE)
+        except re.error as exc:
+            fail(f"rule {rule_id}: pattern {pattern!r} is not a valid regular expression: {exc}", "patterns")
+        slots = set(regex.groupindex)
+        for spec in emits:
+            if spec.subject != "primary" and spec.subject not in slots:
+                fail(f"rule {rule_id}: pattern {pattern!r} has no subject slot {{{spec.subject}}}", "patterns")
+        compiled.append(regex)
+    unless = None
+    if raw.get("unless") is not None:
+        try:
+            unless = re.compile(str(raw["unless"]), re.IGNORECASE)
+        except re.error as exc:
+            fail(f"rule {rule_id}: unless is not a valid regular expression: {exc}", "unless")
+    return Rule(id=rule_id, type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
+                overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
+                uses_primary=any(s.subject == "primary" for s in emits))
+
+
+def load_rules(path: Path) -> list[Rule]:
+    """Read, check and compile a rules file; a problem raises ConfigError with file and line."""
+    path = Path(path)
+    data, text = read_toml(path)
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines, 1) if re.match(r"^\s*\[\[\s*rule\s*\]\]", line)]
+    unknown = sorted(set(data) - {"rule", "macros"})
+    if unknown:
+        raise ConfigError(str(path), key_line(lines, 1, unknown[0]), f"unknown top-level key {unknown[0]!r}")
+    macros = data.get("macros", {})
+    if not isinstance(macros, dict) or not all(isinstance(v, str) for v in macros.values()):
+        raise ConfigError(str(path), None, "[macros] must map names to strings")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data.get("rule", [])):
+        start = headers[index] if index < len(headers) else None
+
+        def fail(reason: str, key: str = "id", _start=start) -> None:
+            raise ConfigError(str(path), key_line(lines, _start, key) if _start else None, reason)
+
+        rule = _rule(raw, macros, fail)
+        if rule.id in seen:
+            fail(f"duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+        rule.line = start or 0
+        rules.append(rule)
+    if not rules:
+        raise ConfigError(str(path), None, "no [[rule]] entries")
+    return rules
