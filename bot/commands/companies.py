@@ -16,6 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.parsing import CommandError, NewCompanyArgs, slugify
+from watchers.feed_sources import google_news_url
 from watchers.registry import Company, Registry, company_from_user
 from watchers.storage.tables import Feed, TrackedCompany
 
@@ -88,8 +89,6 @@ class CompanyDirectory:
         except IntegrityError:
             raise CommandError(f"{new.name} was added a moment ago by someone else; try watching it again.") from None
         company = company_from_user(slug, new.name, aliases)
-        from watchers.feed_sources import google_news_url  # engineer C's module, landing in parallel
-
         url = google_news_url(company)
         if (await session.exec(select(Feed.id).where(Feed.url == url))).first() is None:
             session.add(Feed(url=url, name=f"Google News: {new.name}", company_slug=slug, origin="company",
