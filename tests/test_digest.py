@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from datetime import date, datetime, timedelta, timezone
@@ -14,7 +15,7 @@ from bot.commands import CommandCore
 from bot.digest import build_digest, week_start_for
 from bot.digest_chart import render_digest_chart
 from bot.digest_cli import parse_channel_arg
-from bot.digest_job import DigestJob, enqueue_weekly_digests
+from bot.digest_job import DigestJob, enqueue_digest, enqueue_weekly_digests
 from bot.messages import Message
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.errors import UsageError
@@ -231,3 +232,18 @@ async def test_cli(plain_settings) -> None:  # noqa: ANN001
     assert result.returncode == 0
     assert result.stdout.strip() == (f"The digest of the week of {week} for slack:C1 was already enqueued; "
                                      "nothing to do.")
+
+
+async def test_replicas_racing_enqueue_each_digest_once(core: CommandCore, engine, settings) -> None:  # noqa: ANN001
+    await week_of_news(engine)
+    for channel_id in ("C1", "C2", "C3"):
+        await subscribe(core, channel_id)
+    results = await asyncio.gather(*(enqueue_weekly_digests(engine, settings, test_registry(), now=NOW)
+                                     for _ in range(3)))
+    assert sum(len(r) for r in results) == 3
+    async with session_scope(engine) as session:
+        assert len((await session.exec(select(Outbox))).all()) == 3
+        channel = (await session.exec(select(Channel).where(Channel.channel_id == "C1"))).one()
+    message = Message(title="again")
+    assert await enqueue_digest(engine, channel.id, WEEK, message, now=NOW) is None
+    assert await enqueue_digest(engine, channel.id, WEEK + timedelta(days=7), message, now=NOW) is not None
