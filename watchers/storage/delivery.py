@@ -86,3 +86,14 @@ class Digest(SQLModel, table=True):
     week_start: date
     outbox_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ItemFanout(SQLModel, table=True):
+    """An item whose story was fanned out to the subscribed channels: fan-out happens once per item."""
+
+    __tablename__ = "item_fanout"
+
+    item_id: int = Field(primary_key=True, foreign_key="item.id", ondelete="CASCADE")
+    story_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL")
+    channels: int = Field(default=0)
+    done_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
