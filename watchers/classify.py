@@ -15,9 +15,11 @@ How an item is read, in this order:
    made for every subject x counterparty pair of the bound companies (a counterparty equal to
    its subject is dropped; an unbound counterparty is null). A rule whose subject is `primary`
    binds the primary company (such rules say `unless = '⟦'` to stay off clauses naming one).
-   For customer_loss and partnership the vendor must be the subject: when the registry says the
-   bound subject is a known customer of the counterparty (and not the reverse), or the subject is
-   a lab and the counterparty a vendor, the two are swapped.
+   A rule with `orient = true` has wording that does not say who is the vendor ("A and B sign a
+   deal"): when the registry says the bound subject is a known customer of the counterparty (and
+   not the reverse), or the subject is a lab and the counterparty a vendor, the two are swapped.
+   An event whose counterparty slot bound only its own subject ("Google replaces Gemini") is
+   dropped.
 5. Facts come from the clause: amount, valuation, stake, round, status, person and role.
    An event whose clause denies it ("denies talks") is dropped.
 6. Conflicts: a rule's `overrides` drop events of the listed types for the same subject found in
@@ -119,7 +121,8 @@ class RulesEngine:
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause.slot_text):
                     status = status or extract_status(clause.text)
-                    made = [self._orient(e) for e in _bind(rule, match, tokens, primary, clause, status)]
+                    made = _bind(rule, match, tokens, primary, clause, status)
+                    made = [self._orient(e) for e in made] if rule.orient else made
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
         return [e for e in found if (e.type, e.subject) not in overridden and e.status != "denied"]
@@ -198,7 +201,10 @@ def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause: _
         for subject in _slot_slugs(match, spec.subject, tokens, primary):
             if subject is None:
                 continue
-            for counterparty in _slot_slugs(match, spec.counterparty, tokens, primary):
+            counterparties = _slot_slugs(match, spec.counterparty, tokens, primary)
+            if counterparties == [subject]:
+                continue
+            for counterparty in counterparties:
                 event = Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
                               else counterparty, status=status, evidence=evidence, rule=rule.id,
                               confidence=rule.confidence)

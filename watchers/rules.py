@@ -11,6 +11,7 @@ A rule:
     counterparty = "C"                      # optional slot of the counterparty (a pattern may lack it)
     also = [{type = "layoffs", subject = "S"}]   # optional further events of the same match
     overrides = ["partnership"]             # optional: drop these types for the same subject in the clause
+    orient = true                           # optional: wording says nothing of who is the vendor (classify.py)
     scope = "any"                           # any | title | summary
     unless = "regex"                        # optional: the clause matching it is skipped
 
@@ -34,7 +35,7 @@ TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
 _ONE = r"\u27e6\d+\u27e7"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)([+*]?)\}")
 _RULE_KEYS = {"id", "type", "triggers", "patterns", "subject", "counterparty", "also", "overrides", "scope", "unless",
-              "confidence"}
+              "confidence", "orient"}
 SCOPES = ("any", "title", "summary")
 
 
@@ -58,6 +59,7 @@ class Rule:
     confidence: float = 0.9
     line: int = 0
     uses_primary: bool = field(default=False)
+    orient: bool = False
 
 
 def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: int = 0) -> str:
@@ -134,17 +136,21 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
         except re.error as exc:
             fail(f"rule {rule_id}: pattern {pattern!r} is not a valid regular expression: {exc}", "patterns")
         slots = set(regex.groupindex)
-        for spec in emits:
-            if spec.subject != "primary" and spec.subject not in slots:
-                fail(f"rule {rule_id}: pattern {pattern!r} has no subject slot {{{spec.subject}}}", "patterns")
+        if main.subject != "primary" and main.subject not in slots:
+            fail(f"rule {rule_id}: pattern {pattern!r} has no subject slot {{{main.subject}}}", "patterns")
         compiled.append(regex)
+    for spec in emits[1:]:
+        if spec.subject != "primary" and not any(spec.subject in r.groupindex for r in compiled):
+            fail(f"rule {rule_id}: no pattern has the slot {{{spec.subject}}}", "also")
     unless = None
     if raw.get("unless") is not None:
         try:
             unless = re.compile(str(raw["unless"]), re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: unless is not a valid regular expression: {exc}", "unless")
-    return Rule(id=rule_id, type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
+    if not isinstance(raw.get("orient", False), bool):
+        fail(f"rule {rule_id}: orient must be true or false", "orient")
+    return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits))
 

@@ -1,0 +1,138 @@
+"""One table of named cases: many real-world phrasings per event type, and look-alikes.
+
+Each case gives a headline (and maybe a summary) and the exact events expected as
+(type, subject, counterparty). They are written to cover wordings, not dev.jsonl lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watchers.classify import RulesEngine
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+CASES = [
+    # funding
+    ("raises", "Mercor raises $350 million Series C at $10 billion valuation", "", {("funding", "mercor", None)}),
+    ("secures", "Surge AI secures $1 billion in first outside funding", "", {("funding", "surge-ai", None)}),
+    ("lands", "Labelbox lands $110M Series D led by SoftBank", "", {("funding", "labelbox", None)}),
+    ("bags", "iMerit bags $20 million from investors", "", {("funding", "imerit", None)}),
+    ("closes round", "Handshake AI closes $50M round", "", {("funding", "handshake", None)}),
+    ("in talks", "Anthropic in talks to raise funding at $170 billion valuation", "", {("funding", "anthropic", None)}),
+    ("valued at", "Perplexity valued at $20 billion after new round", "", {("funding", "perplexity", None)}),
+    ("invests in", "Nvidia invests $100 million in Mistral AI", "", {("funding", "mistral", "nvidia")}),
+    ("takes stake", "Meta takes 49% stake in Scale AI for $14.3 billion", "", {("funding", "scale-ai", "meta")}),
+    ("backs", "Google backs Thinking Machines in $2 billion seed round", "",
+     {("funding", "thinking-machines", "google")}),
+    ("led by investor", "xAI raises $10 billion in round led by Nvidia", "", {("funding", "xai", "nvidia")}),
+    ("euro amount", "Mistral raises 1.7bn euros with ASML as lead investor", "", {("funding", "mistral", None)}),
+    ("raises concerns", "OpenAI raises concerns about chip export rules", "", set()),
+    ("raises prices", "Microsoft raises prices for Copilot subscriptions", "", set()),
+    ("market value", "Nvidia valued at $4 trillion as shares climb", "", set()),
+    ("denied", "Cohere denies talks to raise $1 billion", "", set()),
+    # leadership
+    ("steps down", "Turing CEO Jonathan Siddharth steps down", "", {("leadership_change", "turing", None)}),
+    ("resigns from", "Jane Doe resigns from Labelbox board", "", {("leadership_change", "labelbox", None)}),
+    ("appoints", "Appen appoints Jane Smith as chief financial officer", "",
+     {("leadership_change", "appen", None)}),
+    ("named CEO", "Ryan Kolln named CEO of Appen", "", {("leadership_change", "appen", None)}),
+    ("poached", "Meta poaches Apple's top AI executive Ruoming Pang", "",
+     {("leadership_change", "meta", None), ("leadership_change", "apple", None)}),
+    ("hired away", "Meta hires Scale AI CEO Alexandr Wang to lead superintelligence lab", "",
+     {("leadership_change", "meta", None), ("leadership_change", "scale-ai", None)}),
+    ("leaves for", "Google DeepMind researcher leaves to join Microsoft AI", "",
+     {("leadership_change", "google", None), ("leadership_change", "microsoft", None)}),
+    ("ousted", "Sama board ousts chief executive Wendy Gonzalez", "", {("leadership_change", "sama", None)}),
+    ("joins as", "Fidji Simo joins OpenAI as CEO of applications", "", {("leadership_change", "openai", None)}),
+    ("not leadership", "OpenAI names its new model GPT-5", "", set()),
+    # customer loss
+    ("cuts ties", "OpenAI cuts ties with Scale AI after Meta deal", "", {("customer_loss", "scale-ai", "openai")}),
+    ("loses as customer", "Scale AI loses Google as a customer", "", {("customer_loss", "scale-ai", "google")}),
+    ("phases out work", "Google phases out work with Scale AI", "", {("customer_loss", "scale-ai", "google")}),
+    ("pauses work", "xAI pauses work with Scale AI", "", {("customer_loss", "scale-ai", "xai")}),
+    ("winds down", "Microsoft winds down work with Scale AI", "", {("customer_loss", "scale-ai", "microsoft")}),
+    ("drops vendor", "Google drops Appen as AI training vendor", "", {("customer_loss", "appen", "google")}),
+    ("ends contract", "Google ends contract with Appen", "", {("customer_loss", "appen", "google")}),
+    ("switches", "Amazon switches from Nvidia to its own chips", "", {("customer_loss", "nvidia", "amazon")}),
+    ("stops using", "Microsoft stops using Labelbox for data work", "",
+     {("customer_loss", "labelbox", "microsoft")}),
+    # acquisition
+    ("acquires", "Nvidia acquires Mistral AI", "", {("acquisition", "mistral", "nvidia")}),
+    ("to buy", "Meta agrees to buy Scale AI for $30 billion", "", {("acquisition", "scale-ai", "meta")}),
+    ("acquired by", "Snorkel AI acquired by Microsoft", "", {("acquisition", "snorkel-ai", "microsoft")}),
+    ("acquisition of", "Google completes acquisition of Toloka", "", {("acquisition", "toloka", "google")}),
+    ("buys chips", "xAI buys $5 billion of Nvidia chips", "", set()),
+    # layoffs
+    ("lays off", "Appen lays off 10% of staff", "", {("layoffs", "appen", None)}),
+    ("cuts jobs", "Amazon cuts 14,000 corporate jobs", "", {("layoffs", "amazon", None)}),
+    ("slashes workforce", "Labelbox slashes workforce by a third", "", {("layoffs", "labelbox", None)}),
+    ("job cuts at", "Microsoft to cut 6,000 jobs in new round of layoffs", "", {("layoffs", "microsoft", None)}),
+    # partnership
+    ("partners with", "Anthropic partners with Palantir on defense AI", "", {("partnership", "anthropic", None)}),
+    ("selects", "Microsoft selects Anthropic models for Office 365", "",
+     {("partnership", "anthropic", "microsoft")}),
+    ("signs deal", "Cohere signs deal with Oracle", "", {("partnership", "cohere", None)}),
+    ("wins contract", "Scale AI wins $100 million Pentagon contract", "", {("partnership", "scale-ai", None)}),
+    # legal
+    ("sued", "Mercor sued by former contractors over unpaid wages", "", {("legal", "mercor", None)}),
+    ("sues", "New York Times sues Microsoft and OpenAI over copyright", "",
+     {("legal", "microsoft", None), ("legal", "openai", None)}),
+    ("probe", "FTC opens probe into Microsoft", "", {("legal", "microsoft", None)}),
+    ("fined", "Meta fined $1.3 billion by EU regulators", "", {("legal", "meta", None)}),
+    ("investigation", "EU launches investigation into Nvidia", "", {("legal", "nvidia", None)}),
+    # look-alikes: no company, no event
+    ("surge", "A surge in demand lifts chip stocks", "", set()),
+    ("at scale", "How startups deploy AI at scale and scale up fast", "", set()),
+    ("turing test", "Chatbot passes the Turing test, researchers say", "", set()),
+    ("turing award", "Turing Award goes to reinforcement learning pioneers", "", set()),
+    ("meta-analysis", "Meta-analysis finds coffee lowers risk", "", set()),
+    ("amazon rainforest", "Amazon rainforest fires hit record", "", set()),
+    ("handshake deal", "Leaders seal handshake deal on tariffs", "", set()),
+    ("apple pie", "The best apple pie recipes, ranked", "", set()),
+    ("big apple", "Big Apple to cut jobs in city agencies", "", set()),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> RulesEngine:
+    return RulesEngine.load(SEEDS)
+
+
+@pytest.mark.parametrize("title,summary,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_case(engine: RulesEngine, title: str, summary: str, expected: set) -> None:
+    result = engine.classify(title, summary)
+    found = {(e.type, e.subject, e.counterparty) for e in result.events}
+    assert found == expected, engine.explain(result)
+
+
+def test_every_event_says_why(engine: RulesEngine) -> None:
+    result = engine.classify("Meta takes 49% of Scale AI and hires its CEO Alexandr Wang")
+    assert result.events
+    for event in result.events:
+        assert event.rule and event.evidence
+    text = engine.explain(result)
+    assert "rule:" in text and "evidence:" in text
+
+
+def test_facts_at_a_glance(engine: RulesEngine) -> None:
+    event = engine.classify("Mercor raises $100 million Series B at $2 billion valuation").events[0]
+    assert (event.amount_usd, event.valuation_usd, event.round) == (100e6, 2e9, "Series B")
+    event = engine.classify("Mistral AI raises €600M").events[0]
+    assert event.amount_usd == pytest.approx(648e6)
+    event = engine.classify("Meta takes 49% stake in Scale AI for $14.3 billion").events[0]
+    assert (event.stake_pct, event.amount_usd) == (49.0, 14.3e9)
+    event = engine.classify("Anthropic in talks to raise $5bn").events[0]
+    assert event.status == "in_talks" and event.amount_usd == 5e9
+    event = engine.classify("Appen CEO Armughan Ahmad steps down").events[0]
+    assert event.person == "Armughan Ahmad" and event.role == "CEO"
+
+
+def test_html_entities_outlet_suffix_and_invisible_characters(engine: RulesEngine) -> None:
+    result = engine.classify("Scale\u200b AI&#8217;s rival Surge AI raises $1B - Meta Newsroom")
+    assert result.companies == ["scale-ai", "surge-ai"]
+    assert {(e.type, e.subject) for e in result.events} == {("funding", "surge-ai")}
+    rtl = engine.classify("\u202eOpenAI\u202c lays off 5% of staff")
+    assert rtl.companies == ["openai"] and rtl.events[0].type == "layoffs"
