@@ -1,0 +1,133 @@
+"""Storing normalized items: one row per key, however many feeds or edits bring it.
+
+Two steps, so that classification (CPU) runs outside any write transaction:
+`plan_items` reads which keys exist and classifies only what is new or edited; `write_items`
+then inserts the new rows (insert-or-ignore: a feed polled at the same moment may have stored
+the same key first, and then it is not new here) and updates the edited ones. An edit updates
+text, hash, time and classification, but the item stays what it was: not new, never alerted again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from watchers.models import Classification, Item
+from watchers.storage.tables import Item as ItemRow
+
+KEY_CHUNK = 500
+MAX_OUTLET = 300
+
+Classify = Callable[[Item], Classification]
+
+
+@dataclass(slots=True)
+class NewItem:
+    item: Item
+    classification: Classification
+    history: bool
+
+
+@dataclass(slots=True)
+class EditedItem:
+    row_id: int
+    item: Item
+    classification: Classification
+
+
+@dataclass(slots=True)
+class ItemPlan:
+    new: list[NewItem] = field(default_factory=list)
+    edited: list[EditedItem] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(slots=True)
+class _Known:
+    id: int
+    content_hash: str
+    feed_id: int | None
+    published_at: datetime | None
+
+
+def is_history(item: Item, *, first_poll: bool, now: datetime, max_age_hours: float) -> bool:
+    """On a feed's first poll, items older than the limit (or undated) are history, never alerted."""
+    if not first_poll:
+        return False
+    return item.published is None or item.published < now - timedelta(hours=max_age_hours)
+
+
+async def plan_items(session: AsyncSession, items: list[Item], *, feed_id: int, first_poll: bool, now: datetime,
+                     max_age_hours: float, classify: Classify) -> ItemPlan:
+    """Sort a feed's items into new, edited and unchanged, classifying the first two."""
+    unique: dict[str, Item] = {}
+    for item in items:
+        unique.setdefault(item.key, item)
+    known: dict[str, _Known] = {}
+    keys = list(unique)
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
+        rows = await session.exec(select(ItemRow.id, ItemRow.key, ItemRow.content_hash, ItemRow.feed_id,
+                                         ItemRow.published_at).where(ItemRow.key.in_(chunk)))
+        for row in rows:
+            known[row.key] = _Known(row.id, row.content_hash, row.feed_id, row.published_at)
+    plan = ItemPlan()
+    for key, item in unique.items():
+        seen = known.get(key)
+        if seen is None:
+            history = is_history(item, first_poll=first_poll, now=now, max_age_hours=max_age_hours)
+            plan.new.append(NewItem(item, classify(item), history))
+        elif _edited(seen, item, feed_id):
+            plan.edited.append(EditedItem(seen.id, item, classify(item)))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def _edited(seen: _Known, item: Item, feed_id: int) -> bool:
+    # Only the feed that first brought an item edits it: two feeds carrying different
+    # versions of one item must not overwrite each other on every poll.
+    if seen.feed_id is not None and seen.feed_id != feed_id:
+        return False
+    return seen.content_hash != item.content_hash or (
+        item.published is not None and seen.published_at != item.published)
+
+
+def _row(new: NewItem, feed_id: int, now: datetime) -> dict[str, Any]:
+    item = new.item
+    return dict(key=item.key, feed_id=feed_id, title=item.title, outlet=(item.outlet or None) and item.outlet[:MAX_OUTLET],
+                link=item.link, summary=item.summary or "", published_at=item.published, first_seen_at=now,
+                updated_at=None, content_hash=item.content_hash, history=new.history,
+                companies=list(new.classification.companies),
+                events=[event.to_dict() for event in new.classification.events], story_id=None)
+
+
+def _insert(session: AsyncSession):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemRow)
+
+
+async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
+                      now: datetime) -> list[tuple[ItemRow, NewItem]]:
+    """Insert the new items and update the edited ones; returns the rows this call inserted."""
+    inserted: list[tuple[ItemRow, NewItem]] = []
+    if plan.new:
+        by_key = {new.item.key: new for new in plan.new}
+        statement = _insert(session).on_conflict_do_nothing(index_elements=["key"]).returning(ItemRow)
+        rows = (await session.scalars(statement, [_row(new, feed_id, now) for new in plan.new])).all()
+        inserted = [(row, by_key[row.key]) for row in rows]
+    for edited in plan.edited:
+        item = edited.item
+        values: dict[str, Any] = dict(title=item.title, summary=item.summary or "", content_hash=item.content_hash,
+                                      updated_at=now, companies=list(edited.classification.companies),
+                                      events=[event.to_dict() for event in edited.classification.events])
+        if item.published is not None:
+            values["published_at"] = item.published
+        await session.exec(update(ItemRow).where(ItemRow.id == edited.row_id).values(**values)
+                           .execution_options(synchronize_session=False))
+    return inserted
