@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -183,3 +184,14 @@ async def test_unexpected_error_is_logged_and_apologised(engine, settings, caplo
     record = next(r for r in caplog.records if r.name == "vendorwatch.commands")
     assert record.exc_info and "registry exploded" in str(record.exc_info[1])
     assert (record.channel, record.platform) == ("C9", "slack")
+
+
+async def test_replicas_answering_at_once_share_one_channel_row(engine, settings) -> None:  # noqa: ANN001
+    cores = [CommandCore(engine, settings, test_registry(), clock=lambda: NOW) for _ in range(4)]
+    texts = ["watch scale ai", "watch openai", "watch meta", "watch scale ai"]
+    replies = await asyncio.gather(*(core.handle(request(text, "C7")) for core, text in zip(cores, texts)))
+    assert not any(r.is_error for r in replies), [r.text for r in replies]
+    async with session_scope(engine) as session:
+        assert len((await session.exec(select(Channel))).all()) == 1
+        slugs = sorted(s.company_slug for s in (await session.exec(select(Subscription))).all())
+    assert slugs == ["meta", "openai", "scale-ai"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.commands.context import Context, ensure_channel, find_channel
@@ -48,9 +49,14 @@ async def _subscribe(ctx: Context, session, company: Company, types: tuple[str, 
         Subscription.channel_pk == channel.id, Subscription.company_slug == company.slug))).first()
     who = f"{company.name} ({company.slug})"
     if subscription is None:
-        session.add(Subscription(channel_pk=channel.id, company_slug=company.slug, event_types=list(types),
-                                 created_by=ctx.request.user or None, created_at=ctx.now))
-        return f"Now watching {who} in this channel: {describe_types(types)}."
+        try:
+            async with session.begin_nested():
+                session.add(Subscription(channel_pk=channel.id, company_slug=company.slug, event_types=list(types),
+                                         created_by=ctx.request.user or None, created_at=ctx.now))
+            return f"Now watching {who} in this channel: {describe_types(types)}."
+        except IntegrityError:  # the same watch from another replica a moment ago
+            subscription = (await session.exec(select(Subscription).where(
+                Subscription.channel_pk == channel.id, Subscription.company_slug == company.slug))).one()
     before = list(subscription.event_types)
     was_paused = subscription.paused_reason
     subscription.event_types = list(types)
