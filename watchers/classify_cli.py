@@ -1,0 +1,95 @@
+"""`vendorwatch classify [PATH|-] [--companies PATH] [--explain]`: JSONL news items in, results out.
+
+Each input line is `{"title": str, "summary": str?, "source": str?, "link": str?, ...}`; each
+output line, in input order, is `{"companies": [...], "events": [...]}`, or `{"error": "..."}`
+for a line that is not a JSON object with a string title (the run goes on; exit status 1 at the
+end). Input is read as a stream and output written one flush per batch, so a long file or a
+pipe costs constant memory. `--explain` prints, for a person, why each event was found.
+A malformed rules or companies file is a usage error (exit 2) naming file, line and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from watchers.classify import RulesEngine
+from watchers.errors import UsageError
+
+BATCH_LINES = 512
+_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def _item(line: bytes, number: int) -> dict | str:
+    """The parsed item, or the reason it cannot be classified."""
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        return f"line {number}: not valid JSON ({str(exc).split(':')[0]})"
+    if not isinstance(item, dict):
+        return f"line {number}: expected a JSON object, got {type(item).__name__}"
+    if not isinstance(item.get("title"), str):
+        return f"line {number}: the object needs a string \"title\""
+    return item
+
+
+def _text(item: dict, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False) -> int:
+    """Classify every line of `stream` into `out`; returns how many lines were errors."""
+    errors = 0
+    lines = _lines(stream)
+    while batch := list(islice(lines, BATCH_LINES)):
+        chunk: list[str] = []
+        for number, line in batch:
+            item = _item(line, number)
+            if isinstance(item, str):
+                errors += 1
+                chunk.append(f"error: {item}\n" if explain else _dumps({"error": item}))
+                continue
+            result = engine.classify(item["title"], _text(item, "summary") or "", link=_text(item, "link"),
+                                     source=_text(item, "source"))
+            if explain:
+                chunk.append(f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n")
+            else:
+                chunk.append(_dumps(result.to_dict()))
+        out.write(("\n".join(chunk) + "\n").encode("utf-8", "backslashreplace"))
+        out.flush()
+    return errors
+
+
+def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
+    """The engine from the seeds directory, with `--companies` replacing the registry."""
+    companies_path = Path(companies) if companies else None
+    if companies_path is not None and not companies_path.is_file():
+        raise UsageError(f"--companies {companies}: no such file")
+    return RulesEngine.load(seeds_dir, companies_path)
+
+
+async def run(args, settings) -> int:
+    engine = load_engine(settings.seeds_path, args.companies)
+    path = getattr(args, "path", "-") or "-"
+    if path == "-":
+        errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, args.explain)
+    else:
+        try:
+            stream = open(path, "rb")
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with stream:
+            errors = classify_stream(engine, stream, sys.stdout.buffer, args.explain)
+    if errors:
+        print(f"vendorwatch classify: {errors} line(s) could not be classified", file=sys.stderr)
+    return 1 if errors else 0
