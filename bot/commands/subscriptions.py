@@ -14,6 +14,7 @@ from watchers.storage.delivery import Subscription
 
 WATCH_USAGE = "/vendorwatch watch COMPANY [TYPES...]"
 UNWATCH_USAGE = "/vendorwatch unwatch COMPANY"
+MAX_LISTED = 50  # lines of `list`, to stay within one chat message
 
 
 def describe_types(types: list[str] | tuple[str, ...]) -> str:
@@ -110,4 +111,6 @@ async def list_subscriptions(ctx: Context, command: Command) -> Reply:
         lines.append(line)
     count = len(subscriptions)
     head = f"This channel watches {count} {'company' if count == 1 else 'companies'}:"
+    if count > MAX_LISTED:
+        lines = lines[:MAX_LISTED] + [f"and {count - MAX_LISTED} more."]
     return Reply(text="\n".join([head, *lines]))
