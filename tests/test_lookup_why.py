@@ -12,7 +12,8 @@ from bot.commands.why import extract_link, link_variants
 from bot.company_card import known_relationships
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.storage.db import session_scope
-from watchers.storage.delivery import Alert, Channel, Outbox, Subscription
+from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
+from watchers.storage.tables import Item
 
 FUNDING = {"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 1.0e9,
            "round": "Series F", "rule": "funding.raise", "evidence": "raises $1 billion"}
@@ -114,21 +115,26 @@ async def test_why_not_watched_by_link_and_headline(core: CommandCore, engine) -
     assert (await why_text(core, "Scale AI raizes 1B from Meta")).startswith("Why: Scale AI raises $1B from Meta")
 
 
-async def test_why_type_filtered_paused_and_too_new(core: CommandCore, engine) -> None:  # noqa: ANN001
+async def test_why_type_filtered_late_subscription_and_paused(core: CommandCore, engine) -> None:  # noqa: ANN001
     await scale_news(engine)
+    async with session_scope(engine) as session:
+        first = (await session.exec(select(Item).where(Item.key == "f1"))).one()
+        session.add(ItemFanout(item_id=first.id, story_id=first.story_id, done_at=NOW - timedelta(days=10)))
     await core.handle(request("watch scale ai layoffs"))
     assert (await why_text(core, "https://news.example/scale-1b")).endswith(
         "This channel: not sent: this channel watches Scale AI only for layoffs, and this item is funding.")
     await core.handle(request("watch scale ai funding"))
     assert (await why_text(core, "https://news.example/scale-1b")).endswith(
-        "This channel: not sent: its story came out before this channel watched Scale AI "
-        "(since 2026-11-25 12:00 UTC).")
+        "This channel: not sent: when it was delivered (2026-11-15 12:00 UTC) this channel did not watch Scale AI "
+        "yet (since 2026-11-25 12:00 UTC).")
+    assert (await why_text(core, "https://other.example/meta-scale")).endswith(
+        "This channel: not sent yet: it waits for the next delivery pass.")
     async with session_scope(engine) as session:
         sub = (await session.exec(select(Subscription))).one()
         sub.created_at = NOW - timedelta(days=30)
         session.add(sub)
     assert (await why_text(core, "https://news.example/scale-1b")).endswith(
-        "This channel: not sent yet: nothing is queued for this channel; delivery has not reached this story.")
+        "This channel: not sent: no message was queued for this channel when it was delivered.")
     async with session_scope(engine) as session:
         sub = (await session.exec(select(Subscription))).one()
         sub.paused_reason, sub.paused_at = "missing_access", NOW - timedelta(hours=1)
@@ -159,20 +165,19 @@ async def test_why_sent_and_already_in_thread(core: CommandCore, engine) -> None
     await core.handle(request("watch scale ai"))
     async with session_scope(engine) as session:
         channel = (await session.exec(select(Channel))).one()
-        sub = (await session.exec(select(Subscription))).one()
-        sub.created_at = NOW - timedelta(days=30)
-        session.add(sub)
         parent = Outbox(idempotency_key="alert:1", channel_pk=channel.id, kind="post", story_id=1, status="sent",
                         sent_at=NOW - timedelta(days=10), platform_message_id="171.1")
         session.add(parent)
         await session.flush()
-        session.add(Alert(channel_pk=channel.id, story_id=1, parent_outbox_id=parent.id, item_keys=["f1"],
+        session.add(Outbox(idempotency_key="more:1", channel_pk=channel.id, kind="reply", story_id=1,
+                           parent_outbox_id=parent.id, payload={"items": [{"key": "f2", "title": "Meta puts"}]}))
+        session.add(Alert(channel_pk=channel.id, story_id=1, parent_outbox_id=parent.id, item_keys=["f1", "f2"],
                           event_types=["funding"]))
     assert (await why_text(core, "https://news.example/scale-1b")).endswith(
-        "This channel: as the story's message: sent 2026-11-15 12:00 UTC.")
+        "This channel: sent as the story's message: sent 2026-11-15 12:00 UTC.")
     assert (await why_text(core, "https://other.example/meta-scale")).endswith(
         "This channel: not sent as a new message: its story was already posted here (message of "
-        "2026-11-15 12:00 UTC); more coverage goes into that message's thread.")
+        "2026-11-15 12:00 UTC), so it went into that message's thread: queued, not sent yet (attempts so far: 0).")
 
 
 async def test_why_finds_nothing(core: CommandCore, engine) -> None:  # noqa: ANN001

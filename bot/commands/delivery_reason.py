@@ -12,7 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
-from watchers.storage.delivery import Alert, Channel, Outbox, Subscription
+from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 
@@ -51,27 +51,34 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
     assert channel is not None
     alert = (await session.exec(select(Alert).where(Alert.channel_pk == channel.id,
                                                     Alert.story_id == story.id))).first()
-    if alert is None:
-        first_sub = min(active, key=lambda s: s.created_at)
-        if first_sub.created_at > story.first_seen_at:
-            return (f"not sent: its story came out before this channel watched {name_of(first_sub.company_slug)} "
-                    f"(since {first_sub.created_at:%Y-%m-%d %H:%M} UTC).")
-        return "not sent yet: nothing is queued for this channel; delivery has not reached this story."
-    parent = await session.get(Outbox, alert.parent_outbox_id) if alert.parent_outbox_id else None
-    if item.key not in (alert.item_keys or []):
-        when = f" of {parent.sent_at:%Y-%m-%d %H:%M} UTC" if parent is not None and parent.sent_at else ""
-        return (f"not sent as a new message: its story was already posted here (message{when}); "
-                "more coverage goes into that message's thread.")
-    role = "as the story's message" if alert.item_keys and alert.item_keys[0] == item.key else "in the story's thread"
-    rows = list((await session.exec(select(Outbox).where(Outbox.channel_pk == channel.id,
-                                                         Outbox.story_id == story.id))).all())
-    return f"{role}: " + _outbox_state(parent, rows)
+    if alert is not None and item.key in (alert.item_keys or []):
+        parent = await session.get(Outbox, alert.parent_outbox_id) if alert.parent_outbox_id else None
+        if alert.item_keys[0] == item.key:
+            return "sent as the story's message: " + _outbox_state(parent)
+        reply = await _reply_row(session, channel.id, story.id, item.key)
+        when = f" (message of {parent.sent_at:%Y-%m-%d %H:%M} UTC)" if parent is not None and parent.sent_at else ""
+        return (f"not sent as a new message: its story was already posted here{when}, so it went into "
+                "that message's thread: " + _outbox_state(reply))
+    fanned_out = await session.get(ItemFanout, item.id)
+    if fanned_out is None:
+        return "not sent yet: it waits for the next delivery pass."
+    first_sub = min(active, key=lambda s: s.created_at)
+    if first_sub.created_at > fanned_out.done_at:
+        return (f"not sent: when it was delivered ({fanned_out.done_at:%Y-%m-%d %H:%M} UTC) this channel did not "
+                f"watch {name_of(first_sub.company_slug)} yet (since {first_sub.created_at:%Y-%m-%d %H:%M} UTC).")
+    return "not sent: no message was queued for this channel when it was delivered."
 
 
-def _outbox_state(parent: Outbox | None, rows: list[Outbox]) -> str:
-    if parent is None and not rows:
+async def _reply_row(session: AsyncSession, channel_pk: int, story_id: int, item_key: str) -> Outbox | None:
+    """The thread reply (single or batched) that carries this item."""
+    rows = (await session.exec(select(Outbox).where(Outbox.channel_pk == channel_pk, Outbox.story_id == story_id,
+                                                    Outbox.kind == "reply"))).all()
+    return next((r for r in rows if any(e.get("key") == item_key for e in r.payload.get("items", []))), None)
+
+
+def _outbox_state(row: Outbox | None) -> str:
+    if row is None:
         return "queued."
-    row = parent or rows[0]
     if row.status == "sent":
         when = f" {row.sent_at:%Y-%m-%d %H:%M} UTC" if row.sent_at else ""
         return f"sent{when}."
