@@ -20,6 +20,8 @@ from watchers.settings import Settings, load_settings
 from watchers.storage.all_tables import metadata
 from watchers.storage.db import make_engine, sync_url, upgrade_sync
 
+pytest_plugins = ["tests.feedserver"]
+
 POSTGRES_ADMIN_URL = os.environ.get("VW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("VW_REQUIRE_POSTGRES") == "1"
 
