@@ -1,0 +1,127 @@
+"""Stories as neutral messages: the parent alert, thread replies, the new-event-type reply.
+
+Every string taken from a feed (headlines, outlets, evidence, people) goes into the message
+as plain text; the platform renderers escape it. Nothing here builds markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+from bot.company_activity import format_usd
+from bot.messages import Block, Field, Link, Message
+from watchers.storage.stories import Story
+
+NameOf = Callable[[str], str]
+
+EVENT_LABELS = {
+    "funding": "Funding", "leadership_change": "Leadership change", "customer_loss": "Customer loss",
+    "acquisition": "Acquisition", "layoffs": "Layoffs", "partnership": "Partnership", "legal": "Legal",
+}
+STATUS_LABELS = {"in_talks": "in talks", "rumored": "rumored", "denied": "denied", "planned": "planned"}
+MAX_OUTLETS_SHOWN = 8
+
+
+def label(event_type: str) -> str:
+    return EVENT_LABELS.get(event_type, event_type.replace("_", " ").capitalize())
+
+
+def name_resolver(registry: Any | None) -> NameOf:
+    """Company names from a registry (slug when unknown or without a registry)."""
+    def name_of(slug: str) -> str:
+        company = registry.get(slug) if registry is not None else None
+        return company.name if company is not None else slug
+    return name_of
+
+
+def event_line(event: dict[str, Any], name_of: NameOf) -> str:
+    """One event with its facts: "Funding of Scale AI from Meta: $14.3B, 49% stake"."""
+    kind, subject = event.get("type", ""), name_of(event.get("subject", "?"))
+    other = name_of(event["counterparty"]) if event.get("counterparty") else None
+    head = {
+        "funding": f"Funding of {subject}" + (f" from {other}" if other else ""),
+        "leadership_change": f"Leadership change at {subject}",
+        "customer_loss": f"{subject} loses {other} as a customer" if other else f"Customer loss at {subject}",
+        "acquisition": f"{subject} acquired" + (f" by {other}" if other else ""),
+        "layoffs": f"Layoffs at {subject}",
+        "partnership": f"Partnership: {subject}" + (f" with {other}" if other else ""),
+        "legal": f"Legal action against {subject}",
+    }.get(kind, f"{label(kind)}: {subject}" + (f" with {other}" if other else ""))
+    facts = []
+    if isinstance(event.get("amount_usd"), (int, float)):
+        facts.append(format_usd(float(event["amount_usd"])))
+    if isinstance(event.get("stake_pct"), (int, float)):
+        facts.append(f"{event['stake_pct']:g}% stake")
+    if isinstance(event.get("valuation_usd"), (int, float)):
+        facts.append(f"valuation {format_usd(float(event['valuation_usd']))}")
+    if event.get("round"):
+        facts.append(str(event["round"]))
+    if event.get("person"):
+        facts.append(str(event["person"]) + (f" ({event['role']})" if event.get("role") else ""))
+    elif event.get("role"):
+        facts.append(str(event["role"]))
+    status = STATUS_LABELS.get(event.get("status") or "done")
+    text = head + (": " + ", ".join(facts) if facts else "")
+    return text + (f" [{status}]" if status else "")
+
+
+def why_line(events: Iterable[dict[str, Any]], watched: Sequence[str], name_of: NameOf) -> str:
+    reasons = []
+    for event in events:
+        if event.get("rule") or event.get("evidence"):
+            text = f"rule {event.get('rule') or '?'}"
+            if event.get("evidence"):
+                text += f": \u201c{event['evidence']}\u201d"
+            reasons.append(text)
+    reasons = list(dict.fromkeys(reasons))
+    if watched:
+        reasons.append("this channel watches " + ", ".join(name_of(s) for s in watched))
+    return "; ".join(reasons) or "an event of a watched company"
+
+
+def outlets_line(outlets: Sequence[str]) -> str:
+    shown = list(outlets[:MAX_OUTLETS_SHOWN])
+    more = len(outlets) - len(shown)
+    text = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}: {text}" if outlets else "1 source"
+
+
+def headline_block(title: str, link: str | None, outlet: str | None = None) -> Block:
+    parts: list[Any] = [Link(title, link) if link else title]
+    if outlet:
+        parts.append(f" \u2014 {outlet}")
+    return Block(tuple(parts))
+
+
+def story_alert(story: Story, *, watched: Sequence[str], name_of: NameOf) -> Message:
+    """The parent message of a story in one channel: company, event types, facts, best headline, outlets, why."""
+    subjects = list(dict.fromkeys([story.subject, *(e.get("subject") for e in story.events if e.get("subject"))]))
+    types = ", ".join(label(t) for t in story.event_types)
+    title = f"{' / '.join(name_of(s) for s in subjects)}: {types}"
+    fields = [
+        Field("What", "\n".join(dict.fromkeys(event_line(e, name_of) for e in story.events))),
+        Field("Sources", outlets_line(story.outlets)),
+        Field("Why", why_line(story.events, watched, name_of)),
+    ]
+    return Message(title=title, url=story.link, blocks=(headline_block(story.title, story.link),),
+                   fields=tuple(fields), footer=f"story {story.id} \u00b7 first seen {story.first_seen_at:%Y-%m-%d %H:%M} UTC",
+                   accent=story.event_types[0] if story.event_types else "info")
+
+
+def coverage_reply(items: Sequence[dict[str, Any]]) -> Message:
+    """A thread reply listing later coverage: one line per item (headline, link, outlet)."""
+    count = len(items)
+    title = f"More coverage: {count} more source{'s' if count != 1 else ''}"
+    blocks = tuple(headline_block(i["title"], i.get("link"), i.get("outlet")) for i in items)
+    return Message(title=title, blocks=blocks, accent="info")
+
+
+def new_type_reply(item: dict[str, Any], events: Sequence[dict[str, Any]], new_types: Sequence[str],
+                   name_of: NameOf) -> Message:
+    """A flagged reply: the story has a new event type (the hire announced after the investment)."""
+    title = "New in this story: " + ", ".join(label(t) for t in new_types)
+    lines = [event_line(e, name_of) for e in events if e.get("type") in new_types]
+    fields = (Field("What", "\n".join(dict.fromkeys(lines))), Field("Why", why_line(
+        [e for e in events if e.get("type") in new_types], (), name_of)))
+    return Message(title=title, blocks=(headline_block(item["title"], item.get("link"), item.get("outlet")),),
+                   fields=fields, accent=new_types[0], flag="new event type")
