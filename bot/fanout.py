@@ -192,7 +192,7 @@ async def _close_batches(session: AsyncSession, parent_outbox_id: int | None, no
 async def _update_if_pending(session: AsyncSession, outbox_id: int, *, statuses: tuple[str, ...] = ("pending",),
                              **values: Any) -> bool:
     """Change a row only if no sender has claimed it meanwhile."""
-    result = await session.execute(update(Outbox).where(col(Outbox.id) == outbox_id, col(Outbox.status).in_(statuses))
+    result = await session.exec(update(Outbox).where(col(Outbox.id) == outbox_id, col(Outbox.status).in_(statuses))
                                    .values(**values).execution_options(synchronize_session="fetch"))
     return bool(result.rowcount)
 

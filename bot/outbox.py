@@ -206,7 +206,7 @@ class OutboxSender:
                             "claimed_by": self.worker_id,
                             "claimed_until": now + timedelta(seconds=LEASE_SECONDS)})
         if updates:
-            await session.execute(update(Outbox), updates)
+            await session.exec(update(Outbox), params=updates)
         return list(chosen.values())
 
     async def _send(self, claim: Claim) -> Outcome:
@@ -260,7 +260,7 @@ class OutboxSender:
                                 "last_error": o.error})
         async with session_scope(self.engine) as session:
             if updates:
-                await session.execute(update(Outbox), updates)
+                await session.exec(update(Outbox), params=updates)
             for channel_pk, reason in paused.items():
                 await pause_channel(session, channel_pk, reason, now)
 
@@ -268,18 +268,18 @@ class OutboxSender:
         """Rows held for a paused channel go back to pending once none of its subscriptions is paused."""
         paused = select(Subscription.channel_pk).where(col(Subscription.paused_reason).is_not(None))
         active = select(Subscription.channel_pk).where(col(Subscription.paused_reason).is_(None))
-        await session.execute(update(Outbox).where(
+        await session.exec(update(Outbox).where(
             Outbox.status == "held", col(Outbox.channel_pk).not_in(paused), col(Outbox.channel_pk).in_(active))
             .values(status="pending").execution_options(synchronize_session=False))
 
 
 async def pause_channel(session, channel_pk: int, reason: str, now: datetime) -> None:  # noqa: ANN001
     """Pause every subscription of the channel with the reason, and hold its unsent rows (none is dropped)."""
-    await session.execute(update(Subscription).where(Subscription.channel_pk == channel_pk,
+    await session.exec(update(Subscription).where(Subscription.channel_pk == channel_pk,
                                                      col(Subscription.paused_reason).is_(None))
                           .values(paused_reason=reason[:500], paused_at=now)
                           .execution_options(synchronize_session=False))
-    await session.execute(update(Outbox).where(Outbox.channel_pk == channel_pk,
+    await session.exec(update(Outbox).where(Outbox.channel_pk == channel_pk,
                                                col(Outbox.status).in_(("pending", "claimed")))
                           .values(status="held", last_error=reason[:900], claimed_by=None, claimed_until=None)
                           .execution_options(synchronize_session=False))
