@@ -35,7 +35,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 
 from bot.messages import Message
-from bot.platform import PermanentError, Platform, RateLimited
+from bot.platform import PermanentError, Platform, PlatformError, RateLimited
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Channel, Outbox, Subscription
@@ -140,10 +140,14 @@ class OutboxSender:
         return sum(1 for o in outcomes if o.message_id is not None), wait
 
     async def _next_due(self) -> datetime | None:
+        """The soonest time a pending row may go, leaving out replies and edits whose parent is unsent."""
+        sent_parents = select(Outbox.id).where(col(Outbox.platform_message_id).is_not(None))
         async with session_scope(self.engine) as session:
             return (await session.exec(
                 select(func.min(Outbox.next_attempt_at)).join(Channel, col(Channel.id) == Outbox.channel_pk)
-                .where(Outbox.status == "pending", col(Channel.platform).in_(list(self.platforms))))).first()
+                .where(Outbox.status == "pending", col(Channel.platform).in_(list(self.platforms)),
+                       or_(col(Outbox.parent_outbox_id).is_(None), col(Outbox.parent_outbox_id).in_(sent_parents))))
+            ).first()
 
     async def _claim(self, now: datetime) -> tuple[list[Claim], float | None]:
         async with session_scope(self.engine) as session:
@@ -236,7 +240,7 @@ class OutboxSender:
             return Outcome(claim, permanent=exc.reason)
         except Exception as exc:  # noqa: BLE001 - a TransientError, or a bug: retried with backoff
             log.warning("send failed (attempt %s): %s", claim.attempts, exc, extra=extra,
-                        exc_info=not isinstance(exc, (ConnectionError, TimeoutError)))
+                        exc_info=not isinstance(exc, (PlatformError, ConnectionError, TimeoutError)))
             return Outcome(claim, error=f"{exc.__class__.__name__}: {exc}"[:900])
 
     async def _record(self, outcomes: list[Outcome], now: datetime) -> None:
