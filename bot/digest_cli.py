@@ -69,7 +69,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"The digest of the week of {week_start} for {args.channel} was already enqueued; nothing to do.")
             return 0
         if platform == "console":
-            return await _post_now(engine, settings, outbox_id)
+            status = await _post_now(engine, settings, outbox_id)
+            if status == 0:
+                print(f"Posted the digest of the week of {week_start} to {args.channel}.")
+            return status
         print(f"Enqueued the digest of the week of {week_start} for {args.channel} (outbox {outbox_id}); "
               "the running bot (vendorwatch run) posts it.")
         return 0

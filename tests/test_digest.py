@@ -210,6 +210,7 @@ async def test_cli(plain_settings) -> None:  # noqa: ANN001
         await store_item(engine, key="cli", title="Scale AI raises $1B from Meta", events=[FUNDING],
                          when=start + timedelta(days=1))
         assert not (await core.handle(request("watch scale ai"))).is_error
+        assert not (await core.handle(request("watch scale ai", "terminal", platform="console"))).is_error
     finally:
         await engine.dispose()
     url = plain_settings.database_url
@@ -232,6 +233,10 @@ async def test_cli(plain_settings) -> None:  # noqa: ANN001
     assert result.returncode == 0
     assert result.stdout.strip() == (f"The digest of the week of {week} for slack:C1 was already enqueued; "
                                      "nothing to do.")
+    result = _cli(url, "--channel", "console:terminal")
+    assert result.returncode == 0, result.stderr
+    assert "#1 [terminal]\nWeekly digest: " in result.stdout and "Scale AI: funding 1; raised $1B" in result.stdout
+    assert result.stdout.rstrip().endswith("Posted the digest of the week of " + str(week) + " to console:terminal.")
 
 
 async def test_replicas_racing_enqueue_each_digest_once(core: CommandCore, engine, settings) -> None:  # noqa: ANN001
