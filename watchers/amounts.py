@@ -19,14 +19,14 @@ _CODES = {"usd": "USD", "eur": "EUR", "euro": "EUR", "euros": "EUR", "gbp": "GBP
           "rupees": "INR", "chf": "CHF", "dollars": "USD", "sek": "SEK"}
 _SCALES = {"trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6,
            "m": 1e6, "mln": 1e6, "thousand": 1e3, "k": 1e3, "crore": 1e7, "lakh": 1e5}
-_SYMBOL = r"(?P<sym>US\$|AU?\$|CA?\$|HK\$|S\$|\$|€|£|¥|₹|₩)"
-_CODE_BEFORE = r"(?P<code1>USD|EUR|GBP|AUD|CAD|JPY|CNY|INR|CHF|SEK)\s?"
-_NUMBER = r"(?P<num>\d{1,4}(?:,\d{3})*(?:\.\d+)?)"
-_SCALE = r"(?:\s?(?P<scale>trillion|billion|million|thousand|crore|lakh|bn|mln|mn|tn|[bmkt])\b)?"
-_CODE_AFTER = r"(?:\s(?P<code2>usd|eur|euros?|gbp|pounds|aud|cad|jpy|yen|cny|yuan|rmb|inr|rupees|chf|dollars|sek)\b)?"
-MONEY = re.compile(rf"(?:{_SYMBOL}\s?|{_CODE_BEFORE}|\b)(?:up to |about |around |nearly |over |more than )?"
-                   rf"{_NUMBER}{_SCALE}{_CODE_AFTER}", re.IGNORECASE)
-_VALUATION_BEFORE = re.compile(r"(?:valued? (?:it |the company |\w+ )?at|valuation of|values? (?:it|the \w+|\S+) at"
+# numbers are found first (cheap), then the currency before and the scale or currency after
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,4}(?:,\d{3})*(?:\.\d+)?(?![\d,]\d)")
+_BEFORE = re.compile(r"(?:(?P<sym>US\$|AU?\$|CA?\$|HK\$|S\$|\$|€|£|¥|₹|₩)|(?P<code>USD|EUR|GBP|AUD|CAD|JPY|CNY|INR|CHF|SEK) ?)"
+                     r"(?:up to |about |around |nearly |over |more than )?$")
+_AFTER = re.compile(r"(?:\s?(?P<scale>trillion|billion|million|thousand|crore|lakh|bn|mln|mn|tn|[bmkt])\b)?"
+                    r"(?:\s(?P<code>usd|eur|euros?|gbp|pounds|aud|cad|jpy|yen|cny|yuan|rmb|inr|rupees|chf|dollars|sek)\b)?",
+                    re.IGNORECASE)
+_VALUATION_BEFORE = re.compile(r"(?:valu(?:ed|es|ing|e) (?:it |the company |\w+ )?at|valuation of|values? (?:it|the \w+|\S+) at"
                                r"|worth)\s*(?:a |an |about |around |nearly |roughly |over |more than )*$", re.I)
 _VALUATION_AFTER = re.compile(r"^\s*(?:post-money |pre-money )?valuation", re.I)
 _STAKE = re.compile(r"(\d{1,2}(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)(?=[^.;]{0,40}?\b(?:stake|of|share|owner))", re.I)
@@ -49,9 +49,21 @@ _ROLE = re.compile(r"\b((?:interim |acting |co-)?(?:chief [a-z]+ officer|chief e
                    r"head of [A-Za-z ]{2,30}?(?= |$|,)|co-?founder|founder))\b", re.I)
 _NAME = r"(?:[A-Z][a-zA-Z'.-]+|[A-Z]\.)(?: (?:[A-Z][a-zA-Z'.-]+|[A-Z]\.|de|van|von|bin|al)){1,3}"
 _NOT_NAMES = {"The", "Former", "Chief", "Co", "Interim", "Board", "Head", "President", "Executive", "Series"}
-_PERSON_AFTER_ROLE = re.compile(rf"(?:{_ROLE.pattern})\s+({_NAME})")
-_PERSON_BEFORE_VERB = re.compile(rf"({_NAME})(?:,| is| to| will| has)?\s+(?:steps?|resign|quit|leav|depart|exit|join|"
-                                 rf"retire|return|become|take|named|appointed|fired|ousted|replac|hired|moves?)", re.I)
+_NAME_AT = re.compile(_NAME)
+_NAME_AFTER_VERB = re.compile(rf"\b(?:hires|hired|names|appoints|taps|poaches|promotes|ousts|fires|replaces|welcomes)"
+                              rf"\s+(?:former |ex-)?({_NAME})")
+_NAME_BEFORE = re.compile(rf"({_NAME})(?:,| is| to| will| has)?\s+$")
+_LEADER_VERB = re.compile(r"\b(?:steps?|resign|quit|leav|depart|exit|join|retire|return|become|take|named|appointed|fired|"
+                          r"ousted|replac|hired|moves?)", re.I)
+_STATUS_WORDS = {
+    "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report"),
+    "in_talks": ("talks", "discussion", "negotiation", "near", "close to", "explor", "weigh", "consider", "mull",
+                 "eyes", "seek", "court", "pitch"),
+    "rumored": ("report", "source", "familiar", "according to", "rumo"),
+    "planned": ("plan", "to raise", "to acquire", "to buy", "to cut", "to lay off", "to invest", "set to", "will ",
+                "agree"),
+}
+_ROUND_WORDS = ("series", "seed", "round", "ipo", "tender", "placement", "note")
 
 
 @dataclass(slots=True)
@@ -62,43 +74,39 @@ class Facts:
     round: str | None = None
 
 
-def _usd(found: re.Match) -> float | None:
-    sym, code = found.group("sym"), found.group("code1") or found.group("code2")
-    scale = (found.group("scale") or "").lower()
-    if not sym and not code and not scale:
-        return None
-    if not sym and not code and scale in ("b", "m", "k", "t"):
-        return None  # "7B" is a model size, "5m" a distance
-    if not sym and not code and scale not in ("billion", "million", "trillion", "bn", "mn", "mln", "tn"):
-        return None
-    currency = _SYMBOLS.get(sym.upper() if sym else "", None) or _CODES.get((code or "").lower(), "USD")
-    value = float(found.group("num").replace(",", "")) * _SCALES.get(scale, 1.0)
-    return round(value * USD_RATES[currency], 2)
-
-
 def money_spans(text: str) -> list[tuple[int, int, float]]:
-    """Every amount of money in the text: (start, end, USD)."""
+    """Every amount of money in the text: (start, end, USD). "7B" (a model size) is not money."""
     result = []
-    for found in MONEY.finditer(text):
-        usd = _usd(found)
-        if usd is not None and usd > 0:
-            result.append((found.start(), found.end(), usd))
+    for number in _NUMBER.finditer(text):
+        start, end = number.span()
+        before = _BEFORE.search(text, max(0, start - 20), start)
+        after = _AFTER.match(text, end)
+        scale = (after.group("scale") or "").lower()
+        sym = before.group("sym") if before else None
+        code = (before.group("code") if before else None) or after.group("code")
+        if not sym and not code and scale not in ("billion", "million", "trillion", "bn", "mn", "mln", "tn"):
+            continue
+        currency = _SYMBOLS.get(sym.upper() if sym else "") or _CODES.get((code or "").lower(), "USD")
+        value = float(number.group().replace(",", "")) * _SCALES.get(scale, 1.0)
+        if value > 0:
+            result.append((before.start() if before else start, after.end(), round(value * USD_RATES[currency], 2)))
     return result
 
 
 def extract_facts(text: str) -> Facts:
     """Amount raised or paid, valuation, stake and round named in one clause."""
     facts = Facts()
-    for start, end, usd in money_spans(text):
+    lowered = text.lower()
+    for start, end, usd in money_spans(text) if any(c.isdigit() for c in text) else ():
         if _VALUATION_BEFORE.search(text[max(0, start - 40):start]) or _VALUATION_AFTER.match(text[end:end + 30]):
             facts.valuation_usd = facts.valuation_usd or usd
         elif facts.amount_usd is None and not re.match(r"\s?(?:a share|per share|an hour|in (?:annual|revenue|sales))",
                                                        text[end:end + 20], re.I):
             facts.amount_usd = usd
-    stake = _STAKE.search(text)
+    stake = _STAKE.search(text) if ("%" in text or "percent" in lowered or "per cent" in lowered) else None
     if stake:
         facts.stake_pct = float(stake.group(1))
-    found = _ROUND.search(text)
+    found = _ROUND.search(text) if any(w in lowered for w in _ROUND_WORDS) else None
     if found:
         value = found.group(1)
         facts.round = value[0].upper() + value[1:] if value.lower().startswith("series") else value.lower()
@@ -107,8 +115,9 @@ def extract_facts(text: str) -> Facts:
 
 def extract_status(text: str) -> str:
     """done, in_talks, rumored, denied or planned: the first that the clause's wording shows."""
+    lowered = text.lower()
     for status, pattern in _STATUS:
-        if pattern.search(text):
+        if any(w in lowered for w in _STATUS_WORDS[status]) and pattern.search(text):
             return status
     return "done"
 
@@ -117,16 +126,20 @@ def extract_person_role(text: str) -> tuple[str | None, str | None]:
     """The person and role of a leadership change, when the clause names them."""
     role_found = _ROLE.search(text)
     role = role_found.group(1) if role_found else None
+    candidates = []
+    if role_found and (after := _NAME_AT.match(text, role_found.end() + 1)):
+        candidates.append(after.group())
+    candidates.extend(found.group(1) for found in _NAME_AFTER_VERB.finditer(text))
+    for verb in _LEADER_VERB.finditer(text):
+        before = _NAME_BEFORE.search(text, max(0, verb.start() - 60), verb.start())
+        if before:
+            candidates.append(before.group(1))
     person = None
-    for pattern in (_PERSON_AFTER_ROLE, _PERSON_BEFORE_VERB):
-        for found in pattern.finditer(text):
-            name = found.group(found.lastindex or 1).strip()
-            words = name.split()
-            while words and words[0] in _NOT_NAMES:
-                words.pop(0)
-            if len(words) >= 2 and "\u27e6" not in name:
-                person = " ".join(words)
-                break
-        if person:
+    for name in candidates:
+        words = name.split()
+        while words and words[0] in _NOT_NAMES:
+            words.pop(0)
+        if len(words) >= 2 and "\u27e6" not in name:
+            person = " ".join(words)
             break
     return person, role

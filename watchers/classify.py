@@ -10,7 +10,8 @@ How an item is read, in this order:
    in order of appearance. The primary company is the first such mention in the title.
 3. Slot text: in each clause every non-background mention becomes a token "⟦n⟧".
 4. Rules (seeds/rules.toml) are tried in file order on every clause whose text contains one of
-   the rule's triggers (one Aho-Corasick pass finds them all). Every match of every pattern
+   the rule's triggers as whole words (one Aho-Corasick pass finds them all) and that names a
+   company (or, for rules on the primary company, any clause). Every match of every pattern
    binds its slots: a slot's companies are the tokens inside it. Each event the rule emits is
    made for every subject x counterparty pair of the bound companies (a counterparty equal to
    its subject is dropped; an unbound counterparty is null). A rule whose subject is `primary`
@@ -65,7 +66,7 @@ class RulesEngine:
             for trigger in rule.triggers:
                 by_trigger.setdefault(" ".join(trigger.split()), set()).add(index)
         for trigger, indexes in by_trigger.items():
-            self._triggers.add_word(trigger, frozenset(indexes))
+            self._triggers.add_word(trigger, (len(trigger), frozenset(indexes)))
         self._triggers.make_automaton()
 
     @classmethod
@@ -105,23 +106,30 @@ class RulesEngine:
     def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None) -> list[Event]:
         lowered = " ".join(clause.slot_text.lower().split())
         candidates: set[int] = set()
-        for _, indexes in self._triggers.iter(lowered):
-            candidates |= indexes
+        size = len(lowered)
+        for end, (length, indexes) in self._triggers.iter(lowered):
+            start = end - length + 1
+            if (start == 0 or not lowered[start - 1].isalnum()) and (end + 1 == size or not lowered[end + 1].isalnum()):
+                candidates |= indexes
         if not candidates:
             return []
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
-        status = None
+        status = rendered = None
+        facts: dict[str, object] = {}
+        has_company = "\u27e6" in clause.slot_text
         for index in sorted(candidates):
             rule = self.rules[index]
-            if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary):
+            if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
+                    has_company or rule.uses_primary):
                 continue
             if rule.unless is not None and rule.unless.search(clause.slot_text):
                 continue
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause.slot_text):
                     status = status or extract_status(clause.text)
-                    made = _bind(rule, match, tokens, primary, clause, status)
+                    rendered = rendered or _render(clause.slot_text, tokens)
+                    made = _bind(rule, match, tokens, primary, rendered, status, facts)
                     made = [self._orient(e) for e in made] if rule.orient else made
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
@@ -194,7 +202,8 @@ def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | Non
     return list(dict.fromkeys(tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
 
 
-def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause: _Clause, status: str) -> list[Event]:
+def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause_text: str, status: str,
+          facts: dict) -> list[Event]:
     evidence = _render(match.group(0), tokens).strip()
     made = []
     for spec in rule.emits:
@@ -208,18 +217,23 @@ def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause: _
                 event = Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
                               else counterparty, status=status, evidence=evidence, rule=rule.id,
                               confidence=rule.confidence)
-                _add_facts(event, _render(clause.slot_text, tokens))
+                _add_facts(event, clause_text, facts)
                 made.append(event)
     return made
 
 
-def _add_facts(event: Event, text: str) -> None:
+def _add_facts(event: Event, text: str, cache: dict) -> None:
+    """Facts of the clause, read once per clause whatever the number of its events."""
     if event.type in ("funding", "acquisition", "partnership", "customer_loss"):
-        facts = extract_facts(text)
+        if "money" not in cache:
+            cache["money"] = extract_facts(text)
+        facts = cache["money"]
         event.amount_usd, event.valuation_usd = facts.amount_usd, facts.valuation_usd
         event.stake_pct, event.round = facts.stake_pct, facts.round
     elif event.type == "leadership_change":
-        event.person, event.role = extract_person_role(text)
+        if "person" not in cache:
+            cache["person"] = extract_person_role(text)
+        event.person, event.role = cache["person"]
 
 
 def _resolve(events: list[Event]) -> list[Event]:

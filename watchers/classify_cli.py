@@ -20,6 +20,8 @@ from watchers.classify import RulesEngine
 from watchers.errors import UsageError
 
 BATCH_LINES = 512
+_EVENT_FIELDS = ("type", "subject", "counterparty", "status", "amount_usd", "stake_pct", "valuation_usd", "round",
+                 "person", "role", "evidence", "rule", "confidence")
 _dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -39,6 +41,15 @@ def _item(line: bytes, number: int) -> dict | str:
 def _text(item: dict, key: str) -> str | None:
     value = item.get(key)
     return value if isinstance(value, str) else None
+
+
+def result_dict(result) -> dict:
+    """The contract's output object (Classification.to_dict without dataclasses.asdict's cost)."""
+    events = []
+    for event in result.events:
+        fields = {name: getattr(event, name) for name in _EVENT_FIELDS}
+        events.append({k: v for k, v in fields.items() if v is not None and v != "" or k == "counterparty"})
+    return {"companies": result.companies, "events": events}
 
 
 def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
@@ -64,7 +75,7 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
             if explain:
                 chunk.append(f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n")
             else:
-                chunk.append(_dumps(result.to_dict()))
+                chunk.append(_dumps(result_dict(result)))
         out.write(("\n".join(chunk) + "\n").encode("utf-8", "backslashreplace"))
         out.flush()
     return errors

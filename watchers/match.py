@@ -29,6 +29,7 @@ from watchers.registry import Registry
 ALIAS, CONTEXT, VETO, DOMAIN, PERSON = "alias", "context", "veto", "domain", "person"
 _CUES = {"startup", "firm", "company", "vendor", "labeling", "data-labeling", "annotation", "contractor", "rival",
          "ceo", "founder", "co-founder", "cofounder", "backed", "unicorn", "lab", "labs", "ai", "ipo"}
+_BACKGROUND_CUES = ("former", "ex-", "who ", "previously", "alum")
 _BACKGROUND = re.compile(r"(?:\bformer|\bex-|\bformerly (?:of|at|with)|\bwho (?:previously )?(?:led|ran|headed)"
                          r"|\bpreviously (?:at|with)|\balum(?:nus|na)? of)\s*(?:the |a |an )?$", re.IGNORECASE)
 
@@ -114,7 +115,9 @@ class Matcher:
                 kept.append(hit)
                 last_end = hit.end
         for hit in kept:
-            if _BACKGROUND.search(text, max(0, hit.start - 40), hit.start):
+            window = lowered[max(0, hit.start - 40):hit.start]
+            if any(cue in window for cue in _BACKGROUND_CUES) and _BACKGROUND.search(text, max(0, hit.start - 40),
+                                                                                      hit.start):
                 hit.background = True
         return kept, people
 

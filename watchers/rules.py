@@ -15,8 +15,9 @@ A rule:
     scope = "any"                           # any | title | summary
     unless = "regex"                        # optional: the clause matching it is skipped
 
-In a pattern `{X}` is one company ("⟦3⟧" in the slot text), `{X+}` a list of companies
-("A, B and C"), `{X*}` any stretch of the clause whose companies all bind, `{T}` the triggers,
+In a pattern `{X}` is one company ("⟦3⟧" in the slot text), `{X!}` one company not right after
+a preposition ("for Meta" is nobody's subject), `{X+}` a list of companies ("A, B and C"),
+`{X*}` any stretch of the clause whose companies all bind, `{T}` the triggers,
 and `{name}` a macro of the `[macros]` table. Patterns are case-insensitive.
 """
 
@@ -33,7 +34,8 @@ from watchers.registry import key_line, read_toml
 
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
 _ONE = r"\u27e6\d+\u27e7"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)([+*]?)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)([+*!]?)\}")
+_PREPOSITIONS = ("for", "with", "from", "by", "of", "to", "at", "into", "on", "against")
 _RULE_KEYS = {"id", "type", "triggers", "patterns", "subject", "counterparty", "also", "overrides", "scope", "unless",
               "confidence", "orient"}
 SCOPES = ("any", "title", "summary")
@@ -72,6 +74,9 @@ def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: in
                 return rf"(?P<{name}>{_ONE}(?:(?:,? and |, | & | and the |/){_ONE})*)"
             if mark == "*":
                 return rf"(?P<{name}>[^;]{{0,90}}?)"
+            if mark == "!":
+                not_after = "".join(rf"(?<!\b{p} \u27e6)" for p in _PREPOSITIONS)
+                return rf"(?P<{name}>\u27e6{not_after}\d+\u27e7)"
             return rf"(?P<{name}>{_ONE})"
         if name not in macros:
             fail(f"unknown macro {{{name}}}")

@@ -17,13 +17,14 @@ _TAG = re.compile(r"<[^<>]{0,500}>")
 _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070),
      0xFEFF], None)
-_SAME_WIDTH = str.maketrans({
+_TABLE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u3000": " ", "\t": " ", "\r": " ", "\n": " ",
     "\u27e6": "[", "\u27e7": "]",  # reserved for company tokens in the rules' slot text
 })
+_TABLE.update(_INVISIBLE)
 _SPACES = re.compile(r" {2,}")
 # " - Reuters", " | TechCrunch": a Google News style outlet suffix, not part of the headline
 _OUTLET_SUFFIX = re.compile(r"\s+[-|]\s+([^-|]{1,40})$")
@@ -38,8 +39,10 @@ def clean(text: str, limit: int) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = text.translate(_INVISIBLE).translate(_SAME_WIDTH)
-    return _SPACES.sub(" ", text).strip()[:limit]
+    text = text.translate(_TABLE)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()[:limit]
 
 
 def strip_outlet(title: str, source: str | None = None) -> str:
