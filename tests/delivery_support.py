@@ -57,7 +57,7 @@ def classification(events: list[dict[str, Any]], companies: list[str] | None = N
 
 async def add_item(engine, title: str, events: list[dict[str, Any]], *, at: datetime, outlet: str,  # noqa: ANN001
                    link: str | None = None, summary: str = "", history: bool = False,
-                   window_hours: float = 72.0) -> tuple[int, list[int]]:
+                   window_hours: float = 72.0, now: datetime | None = None) -> tuple[int, list[int]]:
     """Store an item as the orchestrator would and file it into its story: (item id, story ids)."""
     result = classification(events)
     key = hashlib.sha256(f"{title}|{link}|{outlet}".encode()).hexdigest()[:40]
@@ -67,7 +67,8 @@ async def add_item(engine, title: str, events: list[dict[str, Any]], *, at: date
                     events=[e.to_dict() for e in result.events])
         session.add(item)
         await session.flush()
-        stories = [] if history else await file_item(session, item, result, now=at, window_hours=window_hours)
+        stories = [] if history else await file_item(session, item, result, now=now or at,
+                                                           window_hours=window_hours)
         return item.id, stories
 
 
