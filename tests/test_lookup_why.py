@@ -178,6 +178,9 @@ async def test_why_sent_and_already_in_thread(core: CommandCore, engine) -> None
     assert (await why_text(core, "https://other.example/meta-scale")).endswith(
         "This channel: not sent as a new message: its story was already posted here (message of "
         "2026-11-15 12:00 UTC), so it went into that message's thread: queued, not sent yet (attempts so far: 0).")
+    await core.handle(request("unwatch scale ai"))
+    assert (await why_text(core, "https://news.example/scale-1b")).endswith(
+        "This channel: sent as the story's message: sent 2026-11-15 12:00 UTC.")
 
 
 async def test_why_finds_nothing(core: CommandCore, engine) -> None:  # noqa: ANN001

@@ -1,17 +1,20 @@
 """Why one item was or was not sent to one channel, read back from the delivery tables.
 
-Checked in the order the pipeline decides: history, events, subscription, event types, pause,
-then what fan-out and the sender did (alert row, outbox rows).
+First what was sent (the channel's alert for the story lists the item keys it got, the outbox
+rows say how far they went); else why fan-out did not choose the channel, in the order the
+pipeline decides: history, events, subscription, event types, pause, timing. The choice itself is
+fan-out's own function (`bot.fanout.subscribed_channels`), so the answer cannot drift from it.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
+from bot.fanout import subscribed_channels
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
@@ -26,6 +29,43 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
     events = item.events or []
     if not events:
         return "not sent: the rules found no event in it, and only items with events are alerted."
+    if channel is not None and story is not None:
+        sent = await _what_was_sent(session, item, story, channel)
+        if sent is not None:
+            return sent
+    selected = await subscribed_channels(session, events)  # fan-out's own choice of channels
+    if channel is None or channel.id not in selected:
+        return await _why_not_selected(session, events, channel, name_of)
+    if story is None:
+        return "not sent yet: it has not joined a story (the story step runs after classification)."
+    fanned_out = await session.get(ItemFanout, item.id)
+    if fanned_out is None:
+        return "not sent yet: it waits for the next delivery pass."
+    subscriptions = (await session.exec(select(Subscription).where(
+        Subscription.channel_pk == channel.id, col(Subscription.company_slug).in_(selected[channel.id])))).all()
+    first_sub = min(subscriptions, key=lambda s: s.created_at)
+    if first_sub.created_at > fanned_out.done_at:
+        return (f"not sent: when it was delivered ({fanned_out.done_at:%Y-%m-%d %H:%M} UTC) this channel did not "
+                f"watch {name_of(first_sub.company_slug)} yet (since {first_sub.created_at:%Y-%m-%d %H:%M} UTC).")
+    return "not sent: no message was queued for this channel when it was delivered."
+
+
+async def _what_was_sent(session: AsyncSession, item: Item, story: Story, channel: Channel) -> str | None:
+    alert = (await session.exec(select(Alert).where(Alert.channel_pk == channel.id,
+                                                    Alert.story_id == story.id))).first()
+    if alert is None or item.key not in (alert.item_keys or []):
+        return None
+    parent = await session.get(Outbox, alert.parent_outbox_id) if alert.parent_outbox_id else None
+    if alert.item_keys[0] == item.key:
+        return "sent as the story's message: " + _outbox_state(parent)
+    reply = await _reply_row(session, channel.id, story.id, item.key)
+    when = f" (message of {parent.sent_at:%Y-%m-%d %H:%M} UTC)" if parent is not None and parent.sent_at else ""
+    return (f"not sent as a new message: its story was already posted here{when}, so it went into "
+            "that message's thread: " + _outbox_state(reply))
+
+
+async def _why_not_selected(session: AsyncSession, events: list[dict], channel: Channel | None,
+                            name_of: Callable[[str], str]) -> str:
     subscriptions = [] if channel is None else list((await session.exec(select(Subscription).where(
         Subscription.channel_pk == channel.id))).all())
     subjects = list(dict.fromkeys(e.get("subject") for e in events if e.get("subject")))
@@ -41,32 +81,11 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
         kinds = ", ".join(dict.fromkeys(e.get("type", "?") for e in events if e.get("subject") == sub.company_slug))
         return (f"not sent: this channel watches {name_of(sub.company_slug)} only for "
                 f"{describe_types(sub.event_types)}, and this item is {kinds}.")
-    active = [s for s in wanted if not s.paused_reason]
-    if not active:
-        sub = wanted[0]
-        since = f" since {sub.paused_at:%Y-%m-%d %H:%M} UTC" if sub.paused_at else ""
-        return f"not sent: alerts for {name_of(sub.company_slug)} are paused here{since}: {sub.paused_reason}."
-    if story is None:
-        return "not sent yet: it has not joined a story (the story step runs after classification)."
-    assert channel is not None
-    alert = (await session.exec(select(Alert).where(Alert.channel_pk == channel.id,
-                                                    Alert.story_id == story.id))).first()
-    if alert is not None and item.key in (alert.item_keys or []):
-        parent = await session.get(Outbox, alert.parent_outbox_id) if alert.parent_outbox_id else None
-        if alert.item_keys[0] == item.key:
-            return "sent as the story's message: " + _outbox_state(parent)
-        reply = await _reply_row(session, channel.id, story.id, item.key)
-        when = f" (message of {parent.sent_at:%Y-%m-%d %H:%M} UTC)" if parent is not None and parent.sent_at else ""
-        return (f"not sent as a new message: its story was already posted here{when}, so it went into "
-                "that message's thread: " + _outbox_state(reply))
-    fanned_out = await session.get(ItemFanout, item.id)
-    if fanned_out is None:
-        return "not sent yet: it waits for the next delivery pass."
-    first_sub = min(active, key=lambda s: s.created_at)
-    if first_sub.created_at > fanned_out.done_at:
-        return (f"not sent: when it was delivered ({fanned_out.done_at:%Y-%m-%d %H:%M} UTC) this channel did not "
-                f"watch {name_of(first_sub.company_slug)} yet (since {first_sub.created_at:%Y-%m-%d %H:%M} UTC).")
-    return "not sent: no message was queued for this channel when it was delivered."
+    sub = next((s for s in wanted if s.paused_reason), None)
+    if sub is None:
+        return "not sent: no active subscription here matches its events."
+    since = f" since {sub.paused_at:%Y-%m-%d %H:%M} UTC" if sub.paused_at else ""
+    return f"not sent: alerts for {name_of(sub.company_slug)} are paused here{since}: {sub.paused_reason}."
 
 
 async def _reply_row(session: AsyncSession, channel_pk: int, story_id: int, item_key: str) -> Outbox | None:
