@@ -29,6 +29,10 @@ from watchers.registry import Registry
 ALIAS, CONTEXT, VETO, DOMAIN, PERSON = "alias", "context", "veto", "domain", "person"
 _CUES = {"startup", "firm", "company", "vendor", "labeling", "data-labeling", "annotation", "contractor", "rival",
          "ceo", "founder", "co-founder", "cofounder", "backed", "unicorn", "lab", "labs", "ai", "ipo"}
+# hosts on company domains that serve other people's content: not the company's own voice
+_THIRD_PARTY_HOSTS = {"news.google.com", "www.google.com", "google.com", "feedproxy.google.com", "play.google.com",
+                      "podcasts.apple.com", "apps.apple.com", "www.amazon.com", "amazon.com", "www.facebook.com",
+                      "m.facebook.com", "facebook.com"}
 _BACKGROUND_CUES = ("former", "ex-", "who ", "previously", "alum")
 _BACKGROUND = re.compile(r"(?:\bformer|\bex-|\bformerly (?:of|at|with)|\bwho (?:previously )?(?:led|ran|headed)"
                          r"|\bpreviously (?:at|with)|\balum(?:nus|na)? of)\s*(?:the |a |an )?$", re.IGNORECASE)
@@ -128,6 +132,8 @@ class Matcher:
         try:
             host = (urlsplit(link).hostname or "").lower()
         except ValueError:
+            return set()
+        if host in _THIRD_PARTY_HOSTS:
             return set()
         return {slug for domain, slug in self._domains if host == domain or host.endswith("." + domain)}
 
