@@ -81,6 +81,7 @@ def test_parse_types_refuses_unknown() -> None:
 def test_tokenize_quotes() -> None:
     assert [t.text for t in tokenize('watch "Scale   AI" funding')] == ["watch", "Scale AI", "funding"]
     assert tokenize('"x y"')[0].quoted
+    assert [t.text for t in tokenize('\u201eScale AI\u201c \u00abOpen AI\u00bb "Meta\u201d')] == ["Scale AI", "Open AI", "Meta"]
     with pytest.raises(CommandError, match="A quote is not closed"):
         tokenize('watch "Scale AI')
 

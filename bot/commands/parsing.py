@@ -37,7 +37,8 @@ TYPE_SPELLINGS: dict[str, str] = {
     "lawsuit": "legal", "lawsuits": "legal", "regulatory": "legal",
 }
 
-_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201d", "\u00ab": "\u00bb"}
+_QUOTES = {'"', "\u201c", "\u201e", "\u00ab"}  # opening: straight, curly, German low, guillemet
+_CLOSING = {'"', "\u201d", "\u201c", "\u00bb"}  # any of these closes (typing mixes them)
 _BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 
 T = TypeVar("T")
@@ -96,10 +97,7 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             continue
         if text[i] in _QUOTES:
-            close = _QUOTES[text[i]]
-            end = text.find(close, i + 1)
-            if end < 0 and close != '"':
-                end = text.find('"', i + 1)
+            end = next((j for j in range(i + 1, n) if text[j] in _CLOSING), -1)
             if end < 0:
                 raise CommandError("A quote is not closed; put the company name between two double quotes.")
             tokens.append(Token(" ".join(text[i + 1:end].split()), quoted=True))
