@@ -58,11 +58,12 @@ def _lease_free(now: datetime):
 
 
 async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease_seconds: float, limit: int,
-                      everything_since: datetime | None = None, feed_ids: list[int] | None = None) -> list[Claim]:
-    """Lease up to `limit` feeds that are enabled, not leased by anyone, and:
+                      due_at: datetime | None = None, everything_since: datetime | None = None,
+                      feed_ids: list[int] | None = None) -> list[Claim]:
+    """Lease up to `limit` feeds (for `lease_seconds` from `now`) that are enabled, not leased, and:
 
-    due (`next_check_at <= now`) by default; or not checked since `everything_since` (poll --all);
-    or, with `feed_ids`, exactly those feeds, due or not.
+    due (`next_check_at <= due_at`, default now); or not checked since `everything_since`
+    (poll --all); or, with `feed_ids`, exactly those feeds, due or not.
     """
     conditions = [_lease_free(now)]
     if feed_ids is not None:
@@ -72,7 +73,7 @@ async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease
         if everything_since is not None:
             conditions.append(or_(Feed.last_checked_at.is_(None), Feed.last_checked_at < everything_since))
         else:
-            conditions.append(Feed.next_check_at <= now)
+            conditions.append(Feed.next_check_at <= (due_at or now))
     due = (select(Feed.id).where(*conditions).order_by(Feed.next_check_at, Feed.id).limit(limit)
            .with_for_update(skip_locked=True))
     statement = (update(Feed).where(Feed.id.in_(due), _lease_free(now))

@@ -119,7 +119,8 @@ async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
     if plan.new:
         by_key = {new.item.key: new for new in plan.new}
         statement = _insert(session).on_conflict_do_nothing(index_elements=["key"]).returning(ItemRow)
-        rows = (await session.scalars(statement, [_row(new, feed_id, now) for new in plan.new])).all()
+        result = await session.exec(statement, params=[_row(new, feed_id, now) for new in plan.new])
+        rows = result.scalars().all()
         inserted = [(row, by_key[row.key]) for row in rows]
     for edited in plan.edited:
         item = edited.item

@@ -1,0 +1,209 @@
+"""One poll cycle of many feeds from a loopback server: throughput, CPU and peak memory.
+
+    python -m benchmarks.bench_poll [--feeds 2000] [--items 20] [--database-url URL]
+
+Half the feeds changed since the last poll (200 with `--items` fresh items each), half did not
+(304 to the stored ETag): a steady-state cycle of feeds polled before, so new items are
+classified, stored and filed into stories. The server runs in its own process, so its work is
+not counted. Reported: wall time, feeds per second, CPU seconds per 1,000 feeds (this process
+and its parse workers) and peak RSS (the same processes, sampled every 50 ms).
+Goal on a 2-core machine: the cycle within 60 s, peak RSS under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import psutil
+
+from tests.feed_fixtures import rss
+
+GOAL_SECONDS = 60.0
+GOAL_RSS_MB = 300.0
+COMPANIES = ["Scale AI", "Mercor", "Surge AI", "OpenAI", "Anthropic", "Meta", "Turing", "Snorkel AI", "Labelbox"]
+EVENTS = ["raises $%d million in Series C funding", "names new chief executive %s", "lays off %d%% of staff",
+          "to acquire startup %s", "signs partnership with %s", "is sued by %s over contract",
+          "loses its largest customer %s", "publishes a blog post about data quality %d"]
+WORDS = ("model data annotation quality evaluation contract workforce pipeline training expert coding "
+         "benchmark review labeling safety research enterprise platform market report").split()
+
+
+def feed_body(feed: int, items: int, now: datetime) -> bytes:
+    entries = []
+    for n in range(items):
+        company = COMPANIES[(feed + n) % len(COMPANIES)]
+        event = EVENTS[(feed * 7 + n) % len(EVENTS)]
+        detail = event % ((feed + n) % 90 + 10) if "%d" in event else event % COMPANIES[(feed + 3 * n) % len(COMPANIES)]
+        title = f"{company} {detail} ({feed}-{n})"
+        summary = " ".join(WORDS[(feed + n + k) % len(WORDS)] for k in range(40))
+        entries.append((f"bench-{feed}-{n}", title, now - timedelta(minutes=n + 1), f"{title}. {summary}",
+                        f"https://news.example.com/{feed}/{n}"))
+    return rss(entries, title=f"Bench feed {feed}")
+
+
+def serve(feeds: int, items: int, ready: "multiprocessing.Queue[int]", done: "multiprocessing.Event") -> None:
+    """The loopback server process: odd feeds changed (new ETag), even feeds answer 304."""
+    from tests.feedserver import FeedServer
+
+    now = datetime.now(timezone.utc)
+    with FeedServer() as server:
+        unchanged = b'<?xml version="1.0"?><rss version="2.0"><channel><title>same</title></channel></rss>'
+        for feed in range(feeds):
+            if feed % 2:
+                server.serve(f"/feed/{feed}.xml", feed_body(feed, items, now), etag=f'"new-{feed}"')
+            else:
+                server.serve(f"/feed/{feed}.xml", unchanged, etag=f'"same-{feed}"')
+        ready.put(server.port)
+        done.wait()
+
+
+class PeakMemory:
+    """Samples the RSS of this process and its children (but not `exclude`) in a thread."""
+
+    def __init__(self, exclude: set[int], interval: float = 0.05):
+        self.exclude, self.interval = exclude, interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def processes(self) -> list[psutil.Process]:
+        me = psutil.Process()
+        return [me] + [c for c in me.children(recursive=True) if c.pid not in self.exclude]
+
+    def sample(self) -> int:
+        total = 0
+        for process in self.processes():
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                continue
+        self.peak = max(self.peak, total)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> "PeakMemory":
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    seconds = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+        except psutil.Error:
+            continue
+    return seconds
+
+
+async def prepare(database_url: str, feeds: int, port: int) -> None:
+    from sqlalchemy import insert, text
+
+    from watchers.storage.db import make_engine, session_scope, upgrade
+    from watchers.storage.tables import Feed
+
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    now = datetime.now(timezone.utc)
+    async with session_scope(engine) as session:
+        for table in ("item_fanout", "item", "story", "feed"):
+            try:
+                async with session.begin_nested():
+                    await session.exec(text(f"DELETE FROM {table}"))
+            except Exception:  # noqa: BLE001 - a table another module has not added yet
+                pass
+        rows = [dict(url=f"http://127.0.0.1:{port}/feed/{n}.xml", name=f"Bench feed {n}", origin="user",
+                     enabled=True, etag=f'"same-{n}"' if n % 2 == 0 else f'"old-{n}"', polled_once=True,
+                     next_check_at=now - timedelta(seconds=1), created_at=now, error_count=0) for n in range(feeds)]
+        await session.exec(insert(Feed), rows)
+    await engine.dispose()
+
+
+async def cycle(database_url: str, concurrency: int, memory: PeakMemory) -> tuple[list, float, dict[int, float]]:
+    """The timed poll cycle; CPU times are read before the parse workers are shut down."""
+    from watchers.orchestrator import Orchestrator
+    from watchers.settings import load_settings
+    from watchers.storage.db import make_engine
+
+    settings = load_settings({"DATABASE_URL": database_url, "ALLOW_PRIVATE_FEED_URLS": "1", "SEED_FEEDS": "0",
+                              "FEED_CONCURRENCY": str(concurrency),
+                              # one loopback host stands in for many: lift the per-host limit
+                              "FEED_HOST_CONCURRENCY": str(concurrency)}, dotenv_path=None)
+    engine = make_engine(database_url)
+    orchestrator = Orchestrator(settings, engine)
+    started = time.perf_counter()
+    try:
+        outcomes = await orchestrator.poll_due()
+        elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(memory.processes())
+    finally:
+        await orchestrator.aclose()
+        await engine.dispose()
+    return outcomes, elapsed, cpu_after
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=20, help="items in each changed feed")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args(argv)
+
+    workdir = tempfile.mkdtemp(prefix="vw-bench-")
+    database_url = args.database_url or f"sqlite:///{os.path.join(workdir, 'bench.db')}"
+    context = multiprocessing.get_context("spawn")
+    ready, done = context.Queue(), context.Event()
+    server = context.Process(target=serve, args=(args.feeds, args.items, ready, done), daemon=True)
+    server.start()
+    try:
+        port = ready.get(timeout=120)
+        asyncio.run(prepare(database_url, args.feeds, port))
+        with PeakMemory(exclude={server.pid}) as memory:
+            before = cpu_seconds(memory.processes())
+            outcomes, elapsed, after = asyncio.run(cycle(database_url, args.concurrency, memory))
+        cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    finally:
+        done.set()
+        server.join(timeout=10)
+        if server.is_alive():
+            server.terminate()
+
+    by_status: dict[str, int] = {}
+    for outcome in outcomes:
+        by_status[outcome.status] = by_status.get(outcome.status, 0) + 1
+    new_items = sum(o.new_items for o in outcomes)
+    feeds_per_second = len(outcomes) / elapsed if elapsed else 0.0
+    peak_mb = memory.peak / 1e6
+    print(f"database: {database_url.split('://')[0]}; feeds: {args.feeds} ({args.items} items in each changed feed); "
+          f"concurrency {args.concurrency}; {os.cpu_count()} CPUs")
+    print(f"outcomes: {by_status}; new items: {new_items}")
+    print(f"cycle: {elapsed:.1f} s (goal <= {GOAL_SECONDS:.0f} s); {feeds_per_second:.0f} feeds/s")
+    print(f"CPU: {cpu:.1f} s in all, {cpu / max(len(outcomes), 1) * 1000:.1f} s per 1,000 feeds "
+          f"(this process and its parse workers)")
+    print(f"peak RSS: {peak_mb:.0f} MB (goal < {GOAL_RSS_MB:.0f} MB)")
+    ok = elapsed <= GOAL_SECONDS and peak_mb < GOAL_RSS_MB and len(outcomes) == args.feeds
+    print("goal met" if ok else "goal NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""The poll pipeline of one feed, and of every due feed: the one place that writes feeds and items.
+
+Per feed: fetch -> parse (worker processes) -> normalize -> classify what is new or edited ->
+one transaction that records the feed's state, stores the items and files each new, alertable
+item with events into its story (watchers.story_store). Errors of one feed never stop a cycle:
+the feed records the error kind and message and backs off.
+
+Feeds are claimed with a lease (watchers.feed_state), so several orchestrators (replicas, or a
+`poll --once` beside `run`) share the due feeds and never poll one feed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from watchers import story_store
+from watchers.feed_sources import sync_seed_feeds
+from watchers.feed_state import Claim, PollRecord, claim_feeds, record_poll, release_feeds
+from watchers.fetch import Fetcher
+from watchers.item_store import ItemPlan, plan_items, write_items
+from watchers.models import FetchResult, Item, ParsedFeed
+from watchers.normalize import normalize_entries
+from watchers.parse import FeedParser, ParseError
+from watchers.rules_provider import RulesProvider
+from watchers.schedule import next_check_after_error, next_check_after_success
+from watchers.settings import Settings
+from watchers.storage.db import session_scope
+from watchers.storage.types import utcnow
+
+log = logging.getLogger("vendorwatch.poll")
+
+INTERNAL_ERROR = "internal"  # an unexpected exception of ours, beside watchers.models.ERROR_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one poll of one feed did. `status`: ok, not_modified or error."""
+
+    feed_id: int
+    name: str
+    url: str
+    status: str
+    new_items: int = 0
+    updated_items: int = 0
+    history_items: int = 0
+    story_ids: tuple[int, ...] = ()
+    http_status: int | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    next_check_at: datetime | None = None
+
+
+Progress = Callable[[FeedOutcome], None]
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Orchestrator:
+    """Polls feeds. Give it a fetcher, parser and rules provider, or let it build (and close) its own."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, *, fetcher: Fetcher | None = None,
+                 parser: FeedParser | None = None, rules: RulesProvider | None = None, owner: str | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.owner = owner or default_owner()
+        self._own_fetcher = fetcher is None
+        self._own_parser = parser is None
+        self.fetcher = fetcher or Fetcher(settings)
+        self.parser = parser or FeedParser(settings.parse_workers, settings.parse_timeout_seconds)
+        self.rules = rules or RulesProvider.from_settings(settings)
+        self.lease_seconds = 2 * (settings.feed_timeout_seconds + settings.parse_timeout_seconds) + 60
+        self._synced_generation = -1
+        self._stopping = asyncio.Event()
+        self._db_slots = asyncio.Semaphore(max(1, min(settings.feed_concurrency, 8)))
+
+    # ---- cycles ----
+
+    async def refresh_sources(self) -> None:
+        """Rebuild the rules engine if companies were added from chat; sync the seed feeds when it changed."""
+        async with session_scope(self.engine) as session:
+            engine = await self.rules.get(session)
+            if self.rules.generation != self._synced_generation:
+                created = await sync_seed_feeds(session, engine.registry, enabled=self.settings.seed_feeds,
+                                                user_added=self.rules.user_slugs)
+                self._synced_generation = self.rules.generation
+                if created:
+                    log.info("seed feeds created", extra={"count": created})
+
+    async def poll_due(self, limit: int | None = None, *, everything: bool = False,
+                       progress: Progress | None = None) -> list[FeedOutcome]:
+        """Poll every feed due now (with `everything`, every enabled feed once), at most `limit`.
+
+        Claims feeds in batches and polls FEED_CONCURRENCY of them at once; returns when none is
+        left, or soon after `stop()`. Feeds claimed but not started by then are handed back.
+        """
+        await self.refresh_sources()
+        cycle_start = utcnow()
+        concurrency = self.settings.feed_concurrency
+        outcomes: list[FeedOutcome] = []
+        running: set[asyncio.Task[FeedOutcome | None]] = set()
+        claimed = 0
+        exhausted = False
+        slots = asyncio.Semaphore(concurrency)
+        try:
+            while True:
+                room = 2 * concurrency - len(running)
+                if limit is not None:
+                    room = min(room, limit - claimed)
+                if not exhausted and room > 0 and not self._stopping.is_set():
+                    batch = await self.claim(room, due_at=cycle_start, everything=everything)
+                    claimed += len(batch)
+                    exhausted = len(batch) < room or (limit is not None and claimed >= limit)
+                    running.update(asyncio.create_task(self._run_claim(slots, claim)) for claim in batch)
+                if not running:
+                    break
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    outcome = task.result()
+                    if outcome is not None:
+                        outcomes.append(outcome)
+                        if progress is not None:
+                            progress(outcome)
+        finally:
+            if running:
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+            if running or self._stopping.is_set():
+                await self.release_all()
+        return outcomes
+
+    async def poll_feed(self, feed_id: int) -> FeedOutcome | None:
+        """Poll one feed now, due or not; None if another poller holds it at the moment."""
+        await self.refresh_sources()
+        async with session_scope(self.engine) as session:
+            claims = await claim_feeds(session, owner=self.owner, now=utcnow(), lease_seconds=self.lease_seconds,
+                                       limit=1, feed_ids=[feed_id])
+        return await self.process(claims[0]) if claims else None
+
+    async def stop(self) -> None:
+        """Stop claiming and starting feeds; polls under way finish (or are cancelled by the caller)."""
+        self._stopping.set()
+
+    async def release_all(self) -> int:
+        """Hand back every lease this orchestrator still holds (work claimed but not done)."""
+        async with session_scope(self.engine) as session:
+            return await release_feeds(session, self.owner)
+
+    async def release(self, feed_ids: list[int]) -> int:
+        """Hand back the leases of these feeds, unpolled."""
+        async with session_scope(self.engine) as session:
+            return await release_feeds(session, self.owner, feed_ids)
+
+    async def aclose(self) -> None:
+        if self._own_fetcher:
+            await self.fetcher.aclose()
+        if self._own_parser:
+            await self.parser.aclose()
+
+    async def claim(self, limit: int, *, due_at: datetime | None = None, everything: bool = False) -> list[Claim]:
+        """Lease up to `limit` feeds due at `due_at` (default now); with `everything`, feeds not checked since."""
+        now = utcnow()
+        due_at = due_at or now
+        async with session_scope(self.engine) as session:
+            return await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
+                                     limit=limit, due_at=due_at, everything_since=due_at if everything else None)
+
+    async def _run_claim(self, slots: asyncio.Semaphore, claim: Claim) -> FeedOutcome | None:
+        async with slots:
+            if self._stopping.is_set():
+                return None  # handed back by release_all
+            return await self.process(claim)
+
+    # ---- one feed ----
+
+    async def process(self, claim: Claim) -> FeedOutcome:
+        """Poll one claimed feed end to end; never raises except on cancellation."""
+        source = claim.source
+        try:
+            return await self._process(claim)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one feed's bug must not stop the cycle
+            log.exception("unexpected error polling a feed", extra={"feed_id": source.id, "feed_url": source.url})
+            message = f"{exc.__class__.__name__}: {exc}"
+            return await self._record_error(claim, INTERNAL_ERROR, message, None, None)
+
+    async def _process(self, claim: Claim) -> FeedOutcome:
+        source = claim.source
+        fetched = await self.fetcher.fetch(source)
+        if fetched.status == "error":
+            return await self._record_error(claim, fetched.error_kind or "connect", fetched.error_message,
+                                            fetched.http_status, fetched.retry_after_seconds)
+        parsed: ParsedFeed | None = None
+        if fetched.status == "ok":
+            try:
+                parsed = await self.parser.parse(fetched.body or b"", content_type=fetched.content_type,
+                                                 url=fetched.final_url or source.url)
+            except ParseError as exc:
+                return await self._record_error(claim, exc.kind, str(exc) or exc.kind, fetched.http_status, None)
+        now = utcnow()
+        items = (normalize_entries(parsed, feed_id=source.id, feed_url=fetched.final_url or source.url, now=now)
+                 if parsed is not None else [])
+        plan = await self._plan(claim, items, now) if items else ItemPlan()
+        return await self._store(claim, fetched, parsed, plan, now)
+
+    async def _plan(self, claim: Claim, items: list[Item], now: datetime) -> ItemPlan:
+        async with self._db_slots, session_scope(self.engine) as session:
+            rules = self.rules.current or await self.rules.get(session)
+            classify = lambda item: rules.classify(item.title, item.summary, link=item.link,  # noqa: E731
+                                                   source=item.outlet)
+            return await plan_items(session, items, feed_id=claim.source.id, first_poll=not claim.source.polled_once,
+                                    now=now, max_age_hours=self.settings.first_poll_max_age_hours, classify=classify)
+
+    async def _store(self, claim: Claim, fetched: FetchResult, parsed: ParsedFeed | None, plan: ItemPlan,
+                     now: datetime) -> FeedOutcome:
+        source = claim.source
+        ttl = parsed.ttl_minutes if parsed is not None else claim.ttl_minutes
+        next_check = next_check_after_success(now, self.settings.poll_interval_seconds, ttl_minutes=ttl,
+                                              max_age_seconds=fetched.max_age_seconds,
+                                              retry_after_seconds=fetched.retry_after_seconds)
+        record = PollRecord(status=fetched.status, checked_at=now, next_check_at=next_check,
+                            http_status=fetched.http_status, etag=fetched.etag, last_modified=fetched.last_modified,
+                            ttl_minutes=ttl)
+        story_ids: list[int] = []
+        alertable = 0
+        async with self._db_slots, session_scope(self.engine) as session:
+            await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
+            inserted = await write_items(session, plan, feed_id=source.id, now=now)
+            for row, new in inserted:
+                if new.history or not new.classification.events:
+                    continue
+                alertable += 1
+                story_ids.extend(await story_store.file_item(session, row, new.classification, now=now,
+                                                             window_hours=self.settings.story_window_hours))
+        new_count = sum(1 for _row, new in inserted if not new.history)
+        history_count = len(inserted) - new_count
+        log.debug("feed polled", extra={"feed_id": source.id, "feed_url": source.url, "status": fetched.status,
+                                        "count": new_count})
+        return FeedOutcome(source.id, source.name, source.url, fetched.status, new_items=new_count,
+                           updated_items=len(plan.edited), history_items=history_count,
+                           story_ids=tuple(dict.fromkeys(story_ids)), http_status=fetched.http_status,
+                           next_check_at=next_check)
+
+    async def _record_error(self, claim: Claim, kind: str, message: str | None, http_status: int | None,
+                            retry_after: float | None) -> FeedOutcome:
+        source = claim.source
+        now = utcnow()
+        errors = source.error_count + 1
+        next_check = next_check_after_error(now, errors, self.settings.poll_interval_seconds,
+                                            self.settings.feed_max_backoff_seconds, retry_after_seconds=retry_after)
+        record = PollRecord(status="error", checked_at=now, next_check_at=next_check, http_status=http_status,
+                            error_count=errors, error_kind=kind, error_message=message)
+        async with self._db_slots, session_scope(self.engine) as session:
+            await record_poll(session, claim, record)
+        log.info("feed failed", extra={"feed_id": source.id, "feed_url": source.url, "error_kind": kind,
+                                       "count": errors})
+        return FeedOutcome(source.id, source.name, source.url, "error", http_status=http_status, error_kind=kind,
+                           error_message=message, next_check_at=next_check)

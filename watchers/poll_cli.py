@@ -1,0 +1,86 @@
+"""`vendorwatch poll --once [--all]`: one poll cycle of every due (or every) feed, then a table.
+
+Progress goes to stderr while the cycle runs (every PROGRESS_EVERY feeds or PROGRESS_SECONDS,
+whichever comes first), the table to stdout at the end. Failed feeds are reported in the table
+and do not change the exit status; a failure of the run itself (database, seeds) exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from watchers.orchestrator import FeedOutcome, Orchestrator
+from watchers.settings import Settings
+from watchers.storage.db import make_engine, upgrade
+
+PROGRESS_EVERY = 50
+PROGRESS_SECONDS = 5.0
+NAME_WIDTH = 40
+
+
+class ProgressLine:
+    """Counts outcomes and writes `polled N feeds (E failed, I new items)` now and then."""
+
+    def __init__(self, stream: TextIO, *, every: int = PROGRESS_EVERY, seconds: float = PROGRESS_SECONDS):
+        self.stream, self.every, self.seconds = stream, every, seconds
+        self.done = self.failed = self.new_items = 0
+        self._last_time = time.monotonic()
+        self._last_count = 0
+
+    def __call__(self, outcome: FeedOutcome) -> None:
+        self.done += 1
+        self.failed += outcome.status == "error"
+        self.new_items += outcome.new_items
+        now = time.monotonic()
+        if self.done - self._last_count >= self.every or now - self._last_time >= self.seconds:
+            self._last_time, self._last_count = now, self.done
+            print(f"polled {self.done} feeds ({self.failed} failed, {self.new_items} new items)",
+                  file=self.stream, flush=True)
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def format_table(outcomes: list[FeedOutcome]) -> str:
+    """One line per feed: id, name, status (with the error kind), new items, next check (UTC)."""
+    header = f"{'ID':>6}  {'NAME':<{NAME_WIDTH}}  {'STATUS':<22}  {'NEW':>5}  NEXT CHECK (UTC)"
+    lines = [header]
+    for outcome in sorted(outcomes, key=lambda o: o.feed_id):
+        status = outcome.status
+        if outcome.status == "error":
+            status = f"error: {outcome.error_kind}"
+            if outcome.http_status:
+                status += f" {outcome.http_status}"
+        when = outcome.next_check_at.strftime("%Y-%m-%d %H:%M:%S") if outcome.next_check_at else "-"
+        lines.append(f"{outcome.feed_id:>6}  {_cell(outcome.name or outcome.url, NAME_WIDTH):<{NAME_WIDTH}}  "
+                     f"{_cell(status, 22):<22}  {outcome.new_items:>5}  {when}")
+    return "\n".join(lines)
+
+
+def summary_line(outcomes: list[FeedOutcome]) -> str:
+    failed = sum(o.status == "error" for o in outcomes)
+    unchanged = sum(o.status == "not_modified" for o in outcomes)
+    new = sum(o.new_items for o in outcomes)
+    return (f"{len(outcomes)} feeds polled: {len(outcomes) - failed - unchanged} changed, {unchanged} not modified, "
+            f"{failed} failed; {new} new items")
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    await upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    orchestrator = Orchestrator(settings, engine)
+    try:
+        outcomes = await orchestrator.poll_due(everything=bool(getattr(args, "all", False)),
+                                               progress=ProgressLine(sys.stderr))
+    finally:
+        await orchestrator.aclose()
+        await engine.dispose()
+    if outcomes:
+        print(format_table(outcomes))
+    print(summary_line(outcomes) if outcomes else "no feeds due")
+    return 0

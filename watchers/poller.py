@@ -1,0 +1,142 @@
+"""The long-running poll loop of `vendorwatch run`: a ticker job and a bounded pool of workers.
+
+An APScheduler AsyncIOScheduler (started inside the running loop) runs one ticker job every few
+seconds (coalesced, never two at once). Each tick refreshes the feed list (companies added from
+chat, seed feeds) and leases as many due feeds as the workers have room for; FEED_CONCURRENCY
+asyncio workers poll them through the Orchestrator. The ticker is cheap and the workers stay
+busy across ticks, so a slow feed never holds up the others.
+
+`stop()` ends ticking at once, hands back the leases of feeds not yet started, gives polls under
+way a short grace period to finish and cancels (and hands back) the rest: the process can exit
+within seconds of SIGTERM, and another replica picks up the handed-back feeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from datetime import datetime, timezone
+from typing import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from watchers.feed_state import Claim
+from watchers.orchestrator import FeedOutcome, Orchestrator
+
+log = logging.getLogger("vendorwatch.poller")
+
+OnOutcome = Callable[[FeedOutcome], "Awaitable[None] | None"]
+TICK_JOB_ID = "feed-poll-ticker"
+
+
+class _SkippedRunFilter(logging.Filter):
+    """A tick skipped because the previous one still runs is by design (max_instances=1), not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+class Poller:
+    def __init__(self, orchestrator: Orchestrator, *, tick_seconds: float | None = None,
+                 workers: int | None = None, on_outcome: OnOutcome | None = None):
+        settings = orchestrator.settings
+        self.orchestrator = orchestrator
+        self.tick_seconds = tick_seconds or float(min(5, settings.poll_interval_seconds))
+        self.workers = workers or settings.feed_concurrency
+        self.on_outcome = on_outcome
+        self.outcomes = 0
+        self._queue: asyncio.Queue[Claim | None] = asyncio.Queue()
+        self._busy = 0
+        self._worker_tasks: list[asyncio.Task[None]] = []
+        self._scheduler: AsyncIOScheduler | None = None
+        self._stopping = False
+        self._tick_lock = asyncio.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and not self._stopping
+
+    async def start(self) -> None:
+        """Start the workers and the ticker (the first tick runs at once). Call inside the event loop."""
+        if self._scheduler is not None:
+            raise RuntimeError("poller already started")
+        self._worker_tasks = [asyncio.create_task(self._worker(), name=f"feed-worker-{n}")
+                              for n in range(self.workers)]
+        self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunFilter())
+        self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB_ID,
+                                coalesce=True, max_instances=1, misfire_grace_time=None,
+                                next_run_time=datetime.now(timezone.utc))
+        self._scheduler.start()
+        log.info("poller started", extra={"count": self.workers})
+
+    async def tick(self) -> int:
+        """Lease due feeds for the free workers; returns how many were queued."""
+        if self._stopping:
+            return 0
+        async with self._tick_lock:
+            queued = 0
+            try:
+                await self.orchestrator.refresh_sources()
+                while not self._stopping:
+                    room = 2 * self.workers - self._queue.qsize() - self._busy
+                    if room <= 0:
+                        break
+                    batch = await self.orchestrator.claim(room)
+                    if self._stopping:
+                        await self.orchestrator.release([claim.source.id for claim in batch])
+                        break
+                    for claim in batch:
+                        self._queue.put_nowait(claim)
+                    queued += len(batch)
+                    if len(batch) < room:
+                        break
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the ticker
+                log.exception("poll tick failed")
+            return queued
+
+    async def _worker(self) -> None:
+        while True:
+            claim = await self._queue.get()
+            if claim is None:
+                return
+            self._busy += 1
+            try:
+                outcome = await self.orchestrator.process(claim)
+                self.outcomes += 1
+                if self.on_outcome is not None:
+                    result = self.on_outcome(outcome)
+                    if inspect.isawaitable(result):
+                        await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the outcome hook's failure must not kill a worker
+                log.exception("outcome handler failed", extra={"feed_id": claim.source.id,
+                                                               "feed_url": claim.source.url})
+            finally:
+                self._busy -= 1
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop ticking, hand back queued feeds, let polls under way finish within the grace period."""
+        if self._stopping or self._scheduler is None:
+            return
+        self._stopping = True
+        await self.orchestrator.stop()
+        self._scheduler.shutdown(wait=False)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        for _ in self._worker_tasks:
+            self._queue.put_nowait(None)
+        _done, pending = await asyncio.wait(self._worker_tasks, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._worker_tasks, return_exceptions=True)
+        try:
+            released = await asyncio.wait_for(self.orchestrator.release_all(), timeout=max(1.0, grace_seconds))
+        except Exception:  # noqa: BLE001 - leases expire by themselves
+            log.warning("could not hand back feed leases; they expire by themselves", exc_info=True)
+            released = 0
+        log.info("poller stopped", extra={"count": released})
