@@ -66,7 +66,8 @@ class RulesEngine:
             for trigger in rule.triggers:
                 by_trigger.setdefault(" ".join(trigger.split()), set()).add(index)
         for trigger, indexes in by_trigger.items():
-            self._triggers.add_word(trigger, (len(trigger), frozenset(indexes)))
+            self._triggers.add_word(trigger, (len(trigger), frozenset(indexes), trigger[0].isalnum(),
+                                              trigger[-1].isalnum()))
         self._triggers.make_automaton()
 
     @classmethod
@@ -107,9 +108,10 @@ class RulesEngine:
         lowered = " ".join(clause.slot_text.lower().split())
         candidates: set[int] = set()
         size = len(lowered)
-        for end, (length, indexes) in self._triggers.iter(lowered):
+        for end, (length, indexes, word_start, word_end) in self._triggers.iter(lowered):
             start = end - length + 1
-            if (start == 0 or not lowered[start - 1].isalnum()) and (end + 1 == size or not lowered[end + 1].isalnum()):
+            if (not word_start or start == 0 or not lowered[start - 1].isalnum()) and (
+                    not word_end or end + 1 == size or not lowered[end + 1].isalnum()):
                 candidates |= indexes
         if not candidates:
             return []
