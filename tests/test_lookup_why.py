@@ -192,3 +192,8 @@ async def test_why_finds_nothing(core: CommandCore, engine) -> None:  # noqa: AN
     assert reply.text == "I found no item with that headline; paste its link or more of the headline."
     reply = await core.handle(request("why 100%_match"))
     assert reply.is_error
+    reply = await core.handle(request("why Scale AI"))  # in many headlines: too short to pick one
+    assert reply.is_error
+    assert (await why_text(core, "OpenAI winds down work with Scale AI - Reuters")).startswith(
+        "Why: OpenAI winds down work with Scale AI")
+    assert (await why_text(core, "winds down work with Scale")).startswith("Why: OpenAI winds down work with Scale AI")

@@ -1,7 +1,8 @@
 """`why LINK-OR-HEADLINE`: the path of one item through the pipeline, for this channel.
 
 The item is found by its canonical link (a few spellings of it), else by headline: exact
-(case-insensitive), then contained, then fuzzy among recent items.
+(case-insensitive), then contained (20 characters or more), then fuzzy among recent items
+(four words or more); the newest item wins a tie.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from watchers.storage.tables import Feed, Item
 WHY_USAGE = "/vendorwatch why LINK-OR-HEADLINE"
 FUZZY_RECENT_ITEMS = 5000
 FUZZY_MIN_SCORE = 80
+MIN_PARTIAL_CHARS = 20  # a shorter text inside many headlines would pick one at random
+MIN_FUZZY_WORDS = 4
 _SLACK_LINK = re.compile(r"^<(https?://[^|>]+)(?:\|[^>]*)?>$")
 
 
@@ -69,11 +72,11 @@ async def find_item(session: AsyncSession, text: str) -> Item:
     lowered = func.lower(Item.title)
     item = (await session.exec(select(Item).where(lowered == wanted.lower())
                                .order_by(Item.first_seen_at.desc()))).first()  # type: ignore[attr-defined]
-    if item is None and len(wanted) >= 8:
+    if item is None and len(wanted) >= MIN_PARTIAL_CHARS:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", wanted.lower()) + "%"
         item = (await session.exec(select(Item).where(lowered.like(pattern, escape="\\"))
                                    .order_by(Item.first_seen_at.desc()))).first()  # type: ignore[attr-defined]
-    if item is None:
+    if item is None and len(wanted.split()) >= MIN_FUZZY_WORDS:
         recent = (await session.exec(select(Item.id, Item.title).order_by(
             Item.first_seen_at.desc()).limit(FUZZY_RECENT_ITEMS))).all()  # type: ignore[attr-defined]
         match = process.extractOne(wanted.lower(), {row[0]: row[1].lower() for row in recent},
