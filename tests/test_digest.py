@@ -7,6 +7,7 @@ import os
 import subprocess
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -167,7 +168,8 @@ async def test_job_schedule_and_catch_up(engine, settings) -> None:  # noqa: ANN
         local = settings.replace(digest_weekday=4, digest_hour=17, digest_timezone="Europe/Berlin")
         job = DigestJob(engine, local, test_registry(), clock=lambda: NOW)
         job.start(scheduler)
-        assert job.next_run_time().astimezone(timezone.utc) == datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+        berlin = job.next_run_time().astimezone(ZoneInfo("Europe/Berlin"))
+        assert (berlin.weekday(), berlin.hour, berlin.minute) == (4, 17, 0) and berlin > utcnow()
         assert scheduler.get_job("weekly-digest-catch-up") is None
         job.stop()
         assert scheduler.get_job("weekly-digest") is None
@@ -177,6 +179,12 @@ async def test_job_schedule_and_catch_up(engine, settings) -> None:  # noqa: ANN
         late.stop()
     finally:
         scheduler.shutdown(wait=False)
+    own = DigestJob(engine, settings, test_registry(), clock=lambda: NOW)
+    own.start()  # its own scheduler, as `vendorwatch run` uses it
+    utc = own.next_run_time().astimezone(timezone.utc)
+    assert (utc.weekday(), utc.hour, utc.minute) == (0, 9, 0) and utc - utcnow() <= timedelta(days=7)
+    own.stop()
+    own.stop()  # twice is harmless
 
 
 def test_chart_is_a_png_even_with_awkward_names() -> None:
