@@ -27,7 +27,7 @@ import logging
 import os
 import random
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -46,6 +46,7 @@ LEASE_SECONDS = 120.0
 MAX_BACKOFF_SECONDS = 3600.0
 IDLE_SECONDS = 1.0
 LOOKAHEAD_ROWS = 8  # due rows read per channel and cycle, to step over replies waiting for their parent
+BATCH_SECONDS = 1.0  # a channel sends at most this long (at its pace) in one cycle, then others get a turn
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Claim:
     platform: str
     channel_id: str
     parent_message_id: str | None
+    parent_outbox_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Outcome:
     retry_after: float | None = None  # rate limited: wait this long
     error: str | None = None  # transient: back off
     permanent: str | None = None  # pause the channel
+    released: bool = False  # not tried this cycle: back to pending as it was
+    sent_at: datetime | None = None
 
 
 class OutboxSender:
@@ -135,9 +139,28 @@ class OutboxSender:
         claims, wait = await self._claim(self.clock())
         if not claims:
             return 0, wait
-        outcomes = await asyncio.gather(*(self._send(claim) for claim in claims))
-        await self._record(list(outcomes), self.clock())
+        batches = await asyncio.gather(*(self._send_channel(batch) for batch in claims))
+        outcomes = [o for batch in batches for o in batch]
+        await self._record(outcomes, self.clock())
         return sum(1 for o in outcomes if o.message_id is not None), wait
+
+    async def _send_channel(self, claims: list[Claim]) -> list[Outcome]:
+        """One channel's claimed rows, in order and at its pace; a failure leaves the rest for later."""
+        outcomes: list[Outcome] = []
+        sent_ids: dict[int, str] = {}
+        for index, claim in enumerate(claims):
+            if outcomes and outcomes[-1].message_id is None:
+                outcomes.append(Outcome(claim, released=True))
+                continue
+            if claim.parent_message_id is None and claim.parent_outbox_id is not None:
+                claim = replace(claim, parent_message_id=sent_ids.get(claim.parent_outbox_id))
+            if index:
+                await self.sleep(self.pace(claim.platform))
+            outcome = await self._send(claim)
+            outcomes.append(outcome)
+            if outcome.message_id is not None:
+                sent_ids[claim.id] = outcome.message_id
+        return outcomes
 
     async def _next_due(self) -> datetime | None:
         """The soonest time a pending row may go, leaving out replies and edits whose parent is unsent."""
@@ -149,7 +172,7 @@ class OutboxSender:
                        or_(col(Outbox.parent_outbox_id).is_(None), col(Outbox.parent_outbox_id).in_(sent_parents))))
             ).first()
 
-    async def _claim(self, now: datetime) -> tuple[list[Claim], float | None]:
+    async def _claim(self, now: datetime) -> tuple[list[list[Claim]], float | None]:
         async with session_scope(self.engine) as session:
             await self._release_held(session)
             due = or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
@@ -183,7 +206,7 @@ class OutboxSender:
         return claims, wait
 
     async def _pick(self, session, ready: list[int], channels: dict[int, Channel], due, now: datetime  # noqa: ANN001
-                    ) -> list[Claim]:
+                    ) -> list[list[Claim]]:
         ranked = (select(Outbox.id, func.row_number().over(partition_by=Outbox.channel_pk,
                                                            order_by=col(Outbox.id)).label("rank"))
                   .where(col(Outbox.channel_pk).in_(ready), due).subquery())
@@ -192,26 +215,31 @@ class OutboxSender:
         parent_ids = {r.parent_outbox_id for r in rows if r.parent_outbox_id is not None}
         parents = {} if not parent_ids else {p.id: p for p in (await session.exec(
             select(Outbox).where(col(Outbox.id).in_(parent_ids)))).all()}
-        chosen: dict[int, Claim] = {}
+        chosen: dict[int, list[Claim]] = {}
         updates = []
         for row in rows:
-            if row.channel_pk in chosen:
+            channel = channels[row.channel_pk]
+            batch = chosen.setdefault(row.channel_pk, [])
+            limit = max(1, int(BATCH_SECONDS / self.pace(channel.platform))) if self.pace(channel.platform) else \
+                LOOKAHEAD_ROWS
+            if len(batch) >= limit:
                 continue
             parent_message_id = None
             if row.parent_outbox_id is not None:
                 parent = parents.get(row.parent_outbox_id)
-                if parent is None or parent.platform_message_id is None:
+                in_batch = any(c.id == row.parent_outbox_id for c in batch)
+                if not in_batch and (parent is None or parent.platform_message_id is None):
                     continue
-                parent_message_id = parent.platform_message_id
-            channel = channels[row.channel_pk]
-            chosen[row.channel_pk] = Claim(row.id, row.idempotency_key, row.kind, dict(row.payload), row.attempts + 1,
-                                           row.channel_pk, channel.platform, channel.channel_id, parent_message_id)
+                parent_message_id = None if in_batch else parent.platform_message_id
+            batch.append(Claim(row.id, row.idempotency_key, row.kind, dict(row.payload), row.attempts + 1,
+                               row.channel_pk, channel.platform, channel.channel_id, parent_message_id,
+                               row.parent_outbox_id))
             updates.append({"id": row.id, "status": "claimed", "attempts": row.attempts + 1,
                             "claimed_by": self.worker_id,
                             "claimed_until": now + timedelta(seconds=LEASE_SECONDS)})
         if updates:
             await session.exec(update(Outbox), params=updates)
-        return list(chosen.values())
+        return [batch for batch in chosen.values() if batch]
 
     async def _send(self, claim: Claim) -> Outcome:
         platform = self.platforms[claim.platform]
@@ -221,17 +249,17 @@ class OutboxSender:
                 found = await platform.find_sent(claim.channel_id, claim.key)
                 if found is not None:
                     log.info("outbox row %s was already sent as %s", claim.id, found, extra=extra)
-                    return Outcome(claim, message_id=found)
+                    return Outcome(claim, message_id=found, sent_at=self.clock())
             message = Message.from_dict(claim.payload["message"])
             if claim.kind == "edit":
                 if claim.parent_message_id is None:
                     raise PermanentError("nothing to edit")
                 await platform.edit(claim.channel_id, claim.parent_message_id, message)
-                return Outcome(claim, message_id=claim.parent_message_id)
+                return Outcome(claim, message_id=claim.parent_message_id, sent_at=self.clock())
             thread_id = claim.parent_message_id if claim.kind == "reply" else None
             message_id = await platform.post(claim.channel_id, message, thread_id=thread_id,
                                              idempotency_key=claim.key)
-            return Outcome(claim, message_id=message_id)
+            return Outcome(claim, message_id=message_id, sent_at=self.clock())
         except RateLimited as exc:
             log.warning("rate limited; retry in %.1f s", exc.retry_after, extra=extra)
             return Outcome(claim, retry_after=max(0.0, float(exc.retry_after)))
@@ -249,8 +277,10 @@ class OutboxSender:
         for o in outcomes:
             base = {"id": o.claim.id, "claimed_by": None, "claimed_until": None}
             if o.message_id is not None:
-                updates.append({**base, "status": "sent", "platform_message_id": o.message_id, "sent_at": now,
-                                "last_error": None})
+                updates.append({**base, "status": "sent", "platform_message_id": o.message_id,
+                                "sent_at": o.sent_at or now, "last_error": None})
+            elif o.released:
+                updates.append({**base, "status": "pending", "attempts": o.claim.attempts - 1})
             elif o.retry_after is not None:
                 until = now + timedelta(seconds=o.retry_after)
                 self._blocked_until[o.claim.channel_pk] = until
