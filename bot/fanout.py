@@ -82,6 +82,8 @@ async def fan_out_item(session: AsyncSession, item_id: int, settings: Settings, 
     session.add(mark)
     await session.flush()
     channels = await subscribed_channels(session, item.events)
+    for channel_pk in await _alerted_channels(session, story):
+        channels.setdefault(channel_pk, [])
     created = 0
     for channel_pk, watched in channels.items():
         created += await _fan_out_to_channel(session, item, story, channel_pk, watched, settings, now, registry,
@@ -104,6 +106,16 @@ async def subscribed_channels(session: AsyncSession, events: list[dict[str, Any]
         if not sub.event_types or types & set(sub.event_types):
             result.setdefault(sub.channel_pk, []).append(sub.company_slug)
     return dict(sorted(result.items()))
+
+
+async def _alerted_channels(session: AsyncSession, story: Story) -> list[int]:
+    """Channels that already have this story's alert and still watch one of its subjects, unpaused:
+    later coverage goes into their thread even when it names only other companies of the story."""
+    subjects = list(dict.fromkeys(e.get("subject") for e in story.events if e.get("subject")))
+    active = select(Subscription.channel_pk).where(col(Subscription.company_slug).in_(subjects),
+                                                   col(Subscription.paused_reason).is_(None))
+    return list((await session.exec(select(Alert.channel_pk).where(
+        Alert.story_id == story.id, col(Alert.channel_pk).in_(active)))).all())
 
 
 def item_entry(item: Item) -> dict[str, Any]:
@@ -142,6 +154,8 @@ async def _fan_out_to_channel(session: AsyncSession, item: Item, story: Story, c
         return 0
     created = 0
     new_types = [t for t in item_types if t not in alert.event_types]
+    if new_types and not watched:
+        return 0  # more of the story, but of a type or company this channel does not watch
     entry = item_entry(item)
     if new_types:
         await _close_batches(session, alert.parent_outbox_id, now)

@@ -116,3 +116,22 @@ async def test_feed_markup_stays_plain_text_in_the_message(engine, settings) -> 
     links = [p for b in message.blocks for p in b.parts if hasattr(p, "url")]
     assert [(link.label, link.url) for link in links] == [("@everyone Scale AI raises *now*", "https://example.com/a")]
     assert "Sources: 1 outlet: <@U123>" in message.to_text()  # plain text: the renderers escape it
+
+
+async def test_later_coverage_naming_only_another_company_of_the_story_goes_into_the_thread(engine,
+                                                                                          settings) -> None:
+    channel = await add_channel(engine, "C1", {"scale-ai": []})
+    await add_item(engine, "Meta takes 49% stake in Scale AI, hires its CEO", META_SCALE, at=T0, outlet="Reuters")
+    await fan_out(engine, settings, now=T0)
+    later = T0 + timedelta(hours=1)
+    meta_only = [{"type": "leadership_change", "subject": "meta", "person": "Alexandr Wang"}]
+    _, stories = await add_item(engine, "Meta hires Scale AI chief Alexandr Wang for its superintelligence lab",
+                                meta_only, at=later, outlet="The Verge")
+    assert stories == [1]
+    await fan_out(engine, settings, now=later)
+    assert [r.kind for r in await outbox_rows(engine, channel) if r.kind != "edit"] == ["post", "reply"]
+    # a new event type of a company the channel does not watch stays out of its thread
+    other = await add_channel(engine, "C2", {"meta": ["funding"]})
+    await add_item(engine, "Meta invests in Scale AI", FUNDING, at=later, outlet="CNBC")
+    await fan_out(engine, settings, now=later)
+    assert await outbox_rows(engine, other) == []
