@@ -111,6 +111,7 @@ async def test_why_not_watched_by_link_and_headline(core: CommandCore, engine) -
         "This channel: not sent: this channel does not watch Scale AI.",
     ])
     assert await why_text(core, "<https://news.example/scale-1b/|Scale>") == expected
+    assert await why_text(core, "https://NEWS.example/scale-1b?utm_source=slack&fbclid=x#top") == expected
     assert await why_text(core, "scale ai RAISES $1b from meta") == expected
     assert (await why_text(core, "Scale AI raizes 1B from Meta")).startswith("Why: Scale AI raises $1B from Meta")
 

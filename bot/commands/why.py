@@ -20,6 +20,7 @@ from bot.commands.delivery_reason import explain_delivery
 from bot.commands.parsing import Command, CommandError
 from bot.company_activity import format_usd
 from bot.messages import Field, Message, Reply
+from watchers.normalize import canonical_link
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
 from watchers.storage.tables import Feed, Item
@@ -44,13 +45,16 @@ def extract_link(text: str) -> str | None:
 
 
 def link_variants(url: str) -> list[str]:
-    """Spellings under which the same article may be stored."""
-    parts = urlsplit(url)
+    """Spellings under which the same article may be stored: the canonical link first (as
+    normalize stores it: no tracking parameters), then with and without www, a trailing slash,
+    https or http, the query."""
+    canonical = canonical_link(url) or url
+    parts = urlsplit(canonical)
     host = parts.netloc.lower()
     hosts = [host, host[4:] if host.startswith("www.") else "www." + host]
     paths = [parts.path or "/", (parts.path.rstrip("/") or "/") if parts.path.endswith("/") else parts.path + "/"]
     queries = [parts.query, ""] if parts.query else [""]
-    variants = [url]
+    variants = [canonical, url]
     for scheme in ("https", "http"):
         for h in hosts:
             for path in paths:
