@@ -10,6 +10,7 @@ A malformed rules or companies file is a usage error (exit 2) naming file, line 
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from itertools import islice
@@ -91,6 +92,7 @@ def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
 
 async def run(args, settings) -> int:
     engine = load_engine(settings.seeds_path, args.companies)
+    gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     path = getattr(args, "path", "-") or "-"
     if path == "-":
         errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, args.explain)
