@@ -130,3 +130,56 @@ async def test_feed_markup_reaches_the_platform_as_plain_text(engine, settings, 
     text = platform.transcript("C1")
     assert f"\u201c{evidence}\u201d" in text  # carried as plain text; the Slack and Discord renderers escape it
     assert "Sources: 1 outlet: @here news" in text
+
+
+async def test_feeds_polled_by_the_orchestrator_reach_the_channel_once(engine, settings, registry,
+                                                                       feed_server) -> None:
+    from datetime import datetime, timezone
+
+    from tests.feed_fixtures import rss
+    from watchers.classify import RulesEngine
+    from watchers.feed_sources import add_user_feed
+    from watchers.orchestrator import Orchestrator
+    from watchers.rules_provider import RulesProvider
+    from watchers.storage.db import session_scope
+
+    settings = settings.replace(thread_batch_seconds=0.0)
+    now = datetime.now(timezone.utc)
+    orchestrator = Orchestrator(settings, engine, rules=RulesProvider.fixed(RulesEngine.load(default_seeds_dir())))
+    feed_server.serve("/wire.xml", rss([("w1", "Scale AI raises $1 billion from Meta", now - timedelta(minutes=30),
+                                         "", "https://wire.example/scale")], title="Wire"),
+                      content_type="application/rss+xml")
+    feed_server.serve("/blog.xml", rss([("b1", "Meta invests $1 billion in Scale AI @everyone",
+                                         now - timedelta(minutes=20), "", "https://blog.example/scale")],
+                                       title="Blog"),
+                      content_type="application/rss+xml")
+    feed_ids = []
+    async with session_scope(engine) as session:
+        for path in ("/wire.xml", "/blog.xml"):
+            feed_ids.append((await add_user_feed(session, feed_server.url(path), path, None, settings)).id)
+    await add_channel(engine, "C1", {"scale-ai": []})
+    platform = MemoryPlatform()
+    sender = OutboxSender(engine, settings, {"memory": platform})
+    try:
+        await orchestrator.poll_feed(feed_ids[0])
+        await fan_out(engine, settings, now=datetime.now(timezone.utc), registry=registry)
+        await sender.drain()
+        await orchestrator.poll_feed(feed_ids[1])
+        await fan_out(engine, settings, now=datetime.now(timezone.utc), registry=registry)
+        await sender.drain()
+        # the publisher edits its item: stored as an update, never fanned out again
+        feed_server.serve("/wire.xml", rss([("w1", "Scale AI raises $1 billion from Meta, sources say",
+                                             now - timedelta(minutes=30), "", "https://wire.example/scale")],
+                                           title="Wire"), content_type="application/rss+xml")
+        await orchestrator.poll_feed(feed_ids[0])
+        assert await fan_out(engine, settings, now=datetime.now(timezone.utc), registry=registry) == 0
+        assert await sender.drain() == 0
+    finally:
+        await orchestrator.aclose()
+    parents = platform.parents("C1")
+    assert len(parents) == 1
+    assert parents[0].message.title == "Scale AI: Funding"
+    assert parents[0].current.fields[1].value == "2 outlets: Wire, Blog"
+    replies = [m.message.title for m in platform.thread(parents[0].id)]
+    assert replies[-1] == "More coverage: 1 more source"
+    assert "Meta invests $1 billion in Scale AI @everyone" in platform.transcript("C1")
