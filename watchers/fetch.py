@@ -139,7 +139,10 @@ class Fetcher:
             addresses = await check_feed_url(url, allow_private=s.allow_private_feed_urls)
             with pinned_addresses(url_host(url), addresses):
                 request = client.build_request("GET", url, headers=headers)
-                response = await client.send(request, stream=True)
+                try:
+                    response = await client.send(request, stream=True)
+                except httpx.InvalidURL as exc:  # httpx prepares the next request from any Location
+                    raise FetchFailure("redirect", f"redirect to an invalid URL ({exc})") from None
                 try:
                     if response.status_code in REDIRECT_STATUSES:
                         if hop == MAX_REDIRECTS:
