@@ -15,7 +15,7 @@ Routes (each returns the URL of the route):
 - script(path, [Reply, ...]): one reply per request, the last one repeats.
 - rate_limited(path, retry_after), error(path, status), redirect(path, location, status=302),
   redirect_chain(path, hops, final_path), slow(path, body, delay_seconds), oversized(path, size,
-  content_length=None|"lie"), gzip_bomb(path, decompressed_size), hang(path).
+  declared_length=None, endless=False), gzip_bomb(path, decompressed_size), hang(path, interval).
 `requests` records every request (method, path, headers) in arrival order.
 """
 
@@ -157,9 +157,9 @@ class FeedServer:
     def slow(self, path: str, body: bytes, delay_seconds: float, chunk_size: int = 64) -> str:
         return self.script(path, [Reply(body=body, chunk_size=chunk_size, chunk_delay=delay_seconds)])
 
-    def hang(self, path: str) -> str:
-        """Headers at once, then one byte a second, forever."""
-        return self.script(path, [Reply(body=b" ", chunk_size=1, chunk_delay=1.0, endless=True,
+    def hang(self, path: str, interval: float = 0.05) -> str:
+        """Headers at once, then one byte every `interval` seconds, forever (never a read timeout)."""
+        return self.script(path, [Reply(body=b" ", chunk_size=1, chunk_delay=interval, endless=True,
                                         content_length=False)])
 
     def oversized(self, path: str, size: int, declared_length: int | None = None, endless: bool = False) -> str:
