@@ -73,22 +73,31 @@ def write_inputs(folder: Path, count: int) -> dict[str, Path]:
     return paths
 
 
+def _plain_entry(fields: dict) -> str:
+    return "\n[[company]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fields.items() if v not in (None, [], ()))
+
+
 def write_registry(path: Path, total: int = 10_000) -> None:
-    """The bundled companies plus generated ones, up to `total`."""
+    """The bundled companies plus generated ones up to `total`, one line per key (as a script writes it)."""
+    from watchers.registry import load_registry
+
     rng = random.Random(11)
-    bundled = (ROOT / "seeds" / "companies.toml").read_text()
-    have = bundled.count("[[company]]")
-    lines, seen = [bundled], set()
-    while len(seen) < total - have:
+    bundled = load_registry(ROOT / "seeds" / "companies.toml")
+    parts = []
+    for c in bundled:
+        parts.append(_plain_entry({"slug": c.slug, "name": c.name, "kind": c.kind, "aliases": list(c.aliases),
+                                   "context_aliases": list(c.context_aliases), "veto": list(c.veto),
+                                   "domains": list(c.domains), "people": list(c.people), "exact_case": c.exact_case}))
+    seen: set[str] = set()
+    while len(seen) < total - len(bundled):
         stem = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
         if stem in seen:
             continue
         seen.add(stem)
         name = stem.capitalize() + rng.choice(["", " AI", " Labs", " Data", " Systems"])
-        aliases = [name, stem.capitalize() + "HQ"]
-        lines.append(f'\n[[company]]\nslug = "{stem}-{len(seen)}"\nname = "{name}"\nkind = "vendor"\n'
-                     f"aliases = {json.dumps(aliases)}\nveto = [\"{stem} test\"]\n")
-    path.write_text("".join(lines))
+        parts.append(_plain_entry({"slug": f"{stem}-{len(seen)}", "name": name, "kind": "vendor",
+                                   "aliases": [name, stem.capitalize() + "HQ"], "veto": [f"{stem} test"]}))
+    path.write_text("".join(parts))
 
 
 def run_cli(args: list[str], input_path: Path | None) -> tuple[float, int, int]:
@@ -125,11 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         inputs = write_inputs(Path(folder), options.items)
-        registry = Path(folder) / "companies-10k.toml"
-        write_registry(registry)
         sys.path.insert(0, str(ROOT))
         from watchers.classify import RulesEngine
 
+        registry = Path(folder) / "companies-10k.toml"
+        write_registry(registry)
         start = time.perf_counter()
         engine = RulesEngine.load(ROOT / "seeds", registry)
         load_seconds = time.perf_counter() - start
