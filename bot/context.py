@@ -24,35 +24,41 @@ MAX_EARLIER_EVENTS = 6
 
 
 def relationships(slug: str, company: Any | None, stories: list[Story]) -> dict[str, list[str]]:
-    """Known customers, former customers and investors of `slug` (slugs, seeds first)."""
-    customers = list(getattr(company, "customers", ()) or ())
-    investors = list(getattr(company, "investors", ()) or ())
+    """Known customers, former customers and investors of `slug` (slugs): the seeds, then past events in order."""
+    customers = list(dict.fromkeys(getattr(company, "customers", ()) or ()))
+    investors = list(dict.fromkeys(getattr(company, "investors", ()) or ()))
     former: list[str] = []
-    for story in sorted(stories, key=lambda s: s.last_item_at):
+    for story in sorted(stories, key=lambda s: s.first_seen_at):
         for event in story.events:
             other = event.get("counterparty")
             if event.get("subject") != slug or not other:
                 continue
             if event.get("type") == "partnership":
-                customers.append(other)
-            elif event.get("type") == "funding":
+                former = [c for c in former if c != other]
+                customers = [*customers, other] if other not in customers else customers
+            elif event.get("type") == "funding" and other not in investors:
                 investors.append(other)
             elif event.get("type") == "customer_loss":
-                former.append(other)
-    return {"customers": list(dict.fromkeys(customers)), "former customers": list(dict.fromkeys(former)),
-            "investors": list(dict.fromkeys(investors))}
+                customers = [c for c in customers if c != other]
+                former = [*former, other] if other not in former else former
+    return {"customers": customers, "former customers": former, "investors": investors}
 
 
 async def build_context(session: AsyncSession, story: Story, *, registry: Any | None, name_of: NameOf,
                         now: datetime) -> Message | None:
-    """The context opener of the story's thread, or None when there is nothing to tell."""
+    """The context opener of the story's thread, or None when there is nothing to tell.
+
+    "Earlier" is relative to the story (what came before it started), not to the clock.
+    """
     subjects = list(dict.fromkeys([story.subject, *(e.get("subject") for e in story.events if e.get("subject"))]))
-    since = now - timedelta(days=RELATIONSHIP_DAYS)
-    rows = (await session.exec(select(Story).where(Story.last_item_at >= since, Story.id != story.id)
-                               .order_by(col(Story.last_item_at)))).all()
+    reference = min(story.first_seen_at, now)
+    since = reference - timedelta(days=RELATIONSHIP_DAYS)
+    rows = (await session.exec(select(Story).where(Story.last_item_at >= since, Story.first_seen_at < reference,
+                                                   Story.id != story.id)
+                               .order_by(col(Story.first_seen_at)))).all()
     blocks: list[Block] = []
     fields: list[Field] = []
-    recent_since = now - timedelta(days=CONTEXT_DAYS)
+    recent_since = reference - timedelta(days=CONTEXT_DAYS)
     for slug in subjects:
         about = [s for s in rows if any(e.get("subject") == slug for e in s.events)]
         company = registry.get(slug) if registry is not None else None

@@ -71,6 +71,23 @@ def test_a_new_event_type_joins_when_it_names_the_same_companies_soon_after() ->
     assert sued != deal
 
 
+def test_the_same_two_companies_in_the_same_event_type_join_whichever_way_round() -> None:
+    index = StoryIndex(72)
+    deal = index.file(view("Meta set to take 49% stake in Scale AI",
+                           [{"type": "funding", "subject": "scale-ai", "counterparty": "meta"}]))
+    mirrored = [{"type": "funding", "subject": "meta", "counterparty": "scale-ai"}]
+    assert index.file(view("Scale AI confirms Meta investment", mirrored, hours=54)) == deal
+
+
+def test_a_new_event_type_with_a_new_counterparty_is_its_own_story() -> None:
+    index = StoryIndex(72)
+    deal = index.file(view("Meta takes 49% stake in Scale AI",
+                           [{"type": "funding", "subject": "scale-ai", "counterparty": "meta"}]))
+    loss = [{"type": "customer_loss", "subject": "scale-ai", "counterparty": "google"}]
+    assert index.file(view("Google to cut ties with Scale AI after Meta deal", loss, hours=10,
+                           companies=["scale-ai", "google", "meta"])) != deal
+
+
 def test_an_item_without_events_starts_no_story() -> None:
     assert StoryIndex(72).file(view("Scale AI hosts a meetup", [])) is None
     assert StoryIndex(72).file(view("Bad event", [{"type": "funding"}, {"subject": "x"}])) is None

@@ -135,3 +135,24 @@ async def test_later_coverage_naming_only_another_company_of_the_story_goes_into
     await add_item(engine, "Meta invests in Scale AI", FUNDING, at=later, outlet="CNBC")
     await fan_out(engine, settings, now=later)
     assert await outbox_rows(engine, other) == []
+
+
+def test_relationships_follow_past_events_in_order() -> None:
+    from types import SimpleNamespace
+
+    from bot.context import relationships
+
+    def story(day: int, *events: dict) -> Story:
+        return Story(subject="scale-ai", title="t", events=list(events), first_seen_at=T0 + timedelta(days=day),
+                     last_item_at=T0 + timedelta(days=day))
+
+    seeds = SimpleNamespace(customers=("openai", "google"), investors=("nvidia",))
+    known = relationships("scale-ai", seeds, [
+        story(2, {"type": "customer_loss", "subject": "scale-ai", "counterparty": "google"}),
+        story(1, {"type": "partnership", "subject": "scale-ai", "counterparty": "microsoft"}),
+        story(3, {"type": "funding", "subject": "scale-ai", "counterparty": "meta"},
+              {"type": "funding", "subject": "meta", "counterparty": "scale-ai"}),
+    ])
+    assert known == {"customers": ["openai", "microsoft"], "former customers": ["google"],
+                     "investors": ["nvidia", "meta"]}
+    assert relationships("scale-ai", None, []) == {"customers": [], "former customers": [], "investors": []}

@@ -7,8 +7,11 @@ that is about the same tracked subject, within the story window, when
   story's coverage (the burst in which outlets cover one event), or later with evidence: the
   same canonical link, the same counterparty, amount or person, or a very similar headline;
 - or it brings a new event type for the same subject (the hire announced after the
-  investment), when it names the same other companies and is close in time, or its
-  headline is very similar.
+  investment), when its events involve only the story's companies, at least two of them, and
+  it is close in time; or its headline is very similar.
+
+The same two companies in the same event type count as the same event whichever is read as
+subject ("Meta invests in Scale AI" vs "Scale AI confirms Meta investment").
 
 A story whose counterparty for that event differs (Google funds Anthropic vs Amazon funds
 Anthropic in the same week) is never joined. Titles are compared with rapidfuzz's
@@ -67,6 +70,16 @@ class ItemView:
     def subjects(self) -> frozenset[str]:
         return frozenset(subject for subject, _ in self.pairs)
 
+    @property
+    def dyads(self) -> frozenset[tuple[frozenset[str], str]]:
+        """({subject, counterparty}, type) of each event with a counterparty, whichever way round the rules read it."""
+        return frozenset((frozenset((subject, other)), kind) for (subject, kind), others in self.counterparties.items()
+                         for other in others)
+
+    @property
+    def actors(self) -> frozenset[str]:
+        return self.subjects | frozenset(c for cs in self.counterparties.values() for c in cs)
+
 
 def item_view(title: str, events: Iterable[Mapping[str, Any]], *, at: datetime, companies: Iterable[str] = (),
               outlet: str | None = None, link: str | None = None, summary: str = "") -> ItemView:
@@ -107,6 +120,10 @@ class StoryView:
     def companies(self) -> frozenset[str]:
         return frozenset(c for m in self.members for c in m.companies)
 
+    @property
+    def dyads(self) -> frozenset[tuple[frozenset[str], str]]:
+        return frozenset(d for m in self.members for d in m.dyads)
+
     def counterparties(self, pair: tuple[str, str]) -> frozenset[str]:
         return frozenset(c for m in self.members for c in m.counterparties.get(pair, ()))
 
@@ -136,7 +153,8 @@ def match_score(item: ItemView, story: StoryView, window_hours: float) -> float 
     if gap > window_hours:
         return None
     shared_subjects = item.subjects & frozenset(s for s, _ in story.pairs)
-    if not shared_subjects:
+    shared_dyads = item.dyads & story.dyads
+    if not shared_subjects and not shared_dyads:
         return None
     if item.link and any(m.link == item.link for m in story.members):
         return 200.0
@@ -152,15 +170,16 @@ def match_score(item: ItemView, story: StoryView, window_hours: float) -> float 
                 conflicts += 1
     if shared_pairs and conflicts == len(shared_pairs):
         return None
-    strong = (same_counterparty or _same_amount(item.amounts, (a for m in story.members for a in m.amounts))
+    strong = (same_counterparty or bool(shared_dyads) or _same_amount(item.amounts, (a for m in story.members for a in m.amounts))
               or bool(item.persons & frozenset(p for m in story.members for p in m.persons)))
     similarity = title_similarity(item, story)
     close = gap <= min(CLOSE_HOURS, window_hours)
     score = similarity + (30.0 if strong else 0.0) + 10.0 * len(shared_pairs) - gap / 4.0
-    if shared_pairs:
+    if shared_pairs or shared_dyads:
         return score if close or strong or similarity >= SIMILAR_TITLE else None
-    other_companies = (item.companies & story.companies) - shared_subjects
-    if close and other_companies and (similarity >= NEW_TYPE_WITH_COMPANIES or strong):
+    # a new event type: its companies must all be the story's, and name another besides the subject
+    same_actors = item.actors <= story.companies and len(item.actors & story.companies) >= 2
+    if close and same_actors and (similarity >= NEW_TYPE_WITH_COMPANIES or strong):
         return score
     if close and similarity >= NEW_TYPE_TITLE:
         return score
