@@ -104,6 +104,7 @@ class FeedParser:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: set[_Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._first: list[asyncio.Task[None]] = []
         self._closed = False
 
     @property
@@ -114,14 +115,19 @@ class FeedParser:
     def _start(self) -> asyncio.Queue[_Worker]:
         if self._idle is None:
             self._idle = asyncio.Queue()
-            for _ in range(self._size):
-                self._in_background(self._spawn())
+            self._first = [self._in_background(self._spawn()) for _ in range(self._size)]
         return self._idle
 
-    def _in_background(self, coro: Any) -> None:
+    async def start(self) -> None:
+        """Start the workers and wait until all are ready (optional: `parse` starts them too)."""
+        self._start()
+        await asyncio.gather(*self._first, return_exceptions=True)
+
+    def _in_background(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _spawn(self) -> None:
         """Start one worker (off the loop: process start blocks) and make it available."""

@@ -69,16 +69,22 @@ def strip_internal_subset(data: bytes) -> bytes:
     return data
 
 
+_WIDE_ENCODINGS = (  # (leading bytes, codec): BOMs first, then "<?" / "<r" without a BOM
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+)
+
+
 def _wide_to_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """UTF-16 bodies re-encoded as UTF-8 (so the DOCTYPE can be found), with the charset to match."""
-    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:2] in (b"<\x00", b"\x00<"):
-        codec = "utf-16" if body[:2] in (b"\xff\xfe", b"\xfe\xff") else (
-            "utf-16-le" if body[:1] == b"<" else "utf-16-be")
-        text = body.decode(codec, errors="replace").lstrip("\ufeff")
-        text = re.sub(r"^(<\?xml[^>]*?encoding=)([\"'])[^\"']*\2", r"\1\2utf-8\2", text, count=1)
-        media = (content_type or "application/xml").split(";", 1)[0].strip()
-        return text.encode("utf-8"), f"{media}; charset=utf-8"
-    return body, content_type
+    """UTF-16/32 bodies re-encoded as UTF-8 (so the DOCTYPE can be found), with the charset to match."""
+    codec = next((c for prefix, c in _WIDE_ENCODINGS if body.startswith(prefix)), None)
+    if codec is None:
+        return body, content_type
+    text = body.decode(codec, errors="replace").lstrip("\ufeff")
+    text = re.sub(r"^(<\?xml[^>]*?encoding=)([\"'])[^\"']*\2", r"\1\2utf-8\2", text, count=1)
+    media = (content_type or "application/xml").split(";", 1)[0].strip()
+    return text.encode("utf-8"), f"{media}; charset=utf-8"
 
 
 def _text(value: Any, limit: int) -> str:
@@ -129,7 +135,7 @@ def _entry(entry: Any) -> RawEntry:
 
 
 def parse_feed_bytes(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
-    """Parse one fetched body; NotAFeed if it is no RSS, Atom, RDF or JSON feed at all."""
+    """Parse one fetched body; NotAFeed if it is no RSS, Atom or RDF feed (feedparser 6.0 reads no JSON Feed)."""
     body, content_type = _wide_to_utf8(body, content_type)
     body = strip_internal_subset(body)
     headers = {"content-location": url}
@@ -140,7 +146,7 @@ def parse_feed_bytes(body: bytes, content_type: str | None, url: str) -> ParsedF
     entries = result.get("entries") or []
     if not result.get("version") and not entries:
         reason = result.get("bozo_exception")
-        raise NotAFeed("not an RSS, Atom or JSON feed" + (f" ({str(reason)[:200]})" if reason else ""))
+        raise NotAFeed("not an RSS, Atom or RDF feed" + (f" ({str(reason)[:200]})" if reason else ""))
     feed = result.get("feed") or {}
     bozo_exception = result.get("bozo_exception")
     return ParsedFeed(
