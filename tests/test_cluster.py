@@ -132,3 +132,16 @@ async def test_a_future_publication_date_counts_as_now(engine) -> None:
     async with session_scope(engine) as session:
         story = await session.get(Story, stories[0])
     assert story.first_seen_at == story.last_item_at == T0
+
+
+async def test_later_flat_coverage_confirms_a_rumour(engine) -> None:
+    rumour = [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "status": "rumored"}]
+    _, stories = await add_item(engine, "Meta reportedly to invest in Scale AI", rumour, at=T0, outlet="TechCrunch")
+    await add_item(engine, "Meta invests $14.3 billion in Scale AI",
+                   [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9}],
+                   at=T0 + timedelta(hours=30), outlet="Reuters")
+    async with session_scope(engine) as session:
+        story = await session.get(Story, stories[0])
+    assert story.item_count == 2
+    assert [(e["status"], e.get("amount_usd")) for e in story.events] == [("done", 14.3e9)]
+    assert story.facts["status"] == "done"

@@ -25,6 +25,7 @@ from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 
 MAX_CANDIDATE_STORIES = 500
+UNCONFIRMED = ("rumored", "in_talks", "planned")
 FACT_NAMES = ("amount_usd", "stake_pct", "valuation_usd", "round", "person", "role", "status")
 
 
@@ -109,6 +110,8 @@ def _merge(story: Story, item: Item, events: list[dict[str, Any]], companies: li
         for name, value in event.items():
             if twin.get(name) in (None, "") and value not in (None, ""):
                 twin[name] = value
+        if event.get("status", "done") == "done" and twin.get("status") in UNCONFIRMED:
+            twin["status"] = "done"  # later coverage reports flatly what the first called a rumour
     story.events = merged
     story.event_types = list(dict.fromkeys([*story.event_types, *(e["type"] for e in events)]))
     story.companies = list(dict.fromkeys([*story.companies, *companies, *(e["subject"] for e in events),
@@ -118,6 +121,8 @@ def _merge(story: Story, item: Item, events: list[dict[str, Any]], companies: li
         for name in FACT_NAMES:
             if facts.get(name) in (None, "") and event.get(name) not in (None, ""):
                 facts[name] = event[name]
+        if event.get("status", "done") == "done" and facts.get("status") in UNCONFIRMED:
+            facts["status"] = "done"
     story.facts = facts
     outlet = outlet_of(item)
     if outlet and outlet not in story.outlets:
