@@ -10,7 +10,8 @@ has to pass, in this order:
 3. vetoes: a hit overlapping one of its company's veto phrases ("Turing Award") is dropped;
 4. overlaps: the longest hit wins ("Google DeepMind" over "Google", "Scale AI" over "Scale");
 5. context aliases ("Scale", "Surge") stay only when the same item also names the company by a
-   plain alias, domain or known person, or a company cue ("startup", "CEO") stands next to them.
+   plain alias, domain or known person, or a company cue ("startup", "CEO") stands next to them;
+   products ("Claude", "Gemini") only with such a sure mention, never on a cue.
 
 A mention right after "former", "ex-" or "who led" is background (a person's past employer): it
 is kept, marked, and does not make the item about that company.
@@ -26,9 +27,9 @@ import ahocorasick
 
 from watchers.registry import Registry
 
-ALIAS, CONTEXT, VETO, DOMAIN, PERSON = "alias", "context", "veto", "domain", "person"
+ALIAS, CONTEXT, PRODUCT, VETO, DOMAIN, PERSON = "alias", "context", "product", "veto", "domain", "person"
 _CUES = {"startup", "firm", "company", "vendor", "labeling", "data-labeling", "annotation", "contractor", "rival",
-         "ceo", "founder", "co-founder", "cofounder", "backed", "unicorn", "lab", "labs", "ai", "ipo"}
+         "ceo", "founder", "co-founder", "cofounder", "backed", "unicorn"}
 # hosts on company domains that serve other people's content: not the company's own voice
 _THIRD_PARTY_HOSTS = {"news.google.com", "www.google.com", "google.com", "feedproxy.google.com", "play.google.com",
                       "podcasts.apple.com", "apps.apple.com", "www.amazon.com", "amazon.com", "www.facebook.com",
@@ -73,6 +74,8 @@ class Matcher:
                 add(alias, ALIAS, company.slug, company.exact_case)
             for alias in company.context_aliases:
                 add(alias, CONTEXT, company.slug, company.exact_case)
+            for alias in company.products:
+                add(alias, PRODUCT, company.slug, True)
             for phrase in company.veto:
                 add(phrase, VETO, company.slug, False)
             for domain in company.domains:
@@ -143,10 +146,11 @@ class Matcher:
         sure = self.link_slugs(link)
         for hits, people in scanned:
             sure |= people
-            sure.update(h.slug for h in hits if h.via != CONTEXT)
+            sure.update(h.slug for h in hits if h.via not in (CONTEXT, PRODUCT))
         result = []
         for text, (hits, _) in zip(texts, scanned):
-            result.append([h for h in hits if h.via != CONTEXT or h.slug in sure or _has_cue(text, h)])
+            result.append([h for h in hits if h.slug in sure or h.via == ALIAS or h.via == DOMAIN
+                           or (h.via == CONTEXT and _has_cue(text, h))])
         return result
 
 

@@ -3,7 +3,8 @@
 Each `[[company]]` entry names a company and everything that tells a real mention of it from a
 look-alike: `aliases` (matched as written, or in capitals unless `exact_case = true`),
 `context_aliases` (ambiguous words such as "Scale" that count only when the item also names
-the company for sure, or a company cue such as "startup" stands next to them), `veto` phrases
+the company for sure, or a company cue such as "startup" stands next to them), `products`
+("Claude": only next to a sure mention of the company, exact case), `veto` phrases
 ("Turing test") that cancel an overlapping match, `domains`, well-known `people` (context
 evidence, never a mention by themselves) and known `customers` / `investors` for later use.
 
@@ -23,7 +24,7 @@ from watchers.errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KINDS = ("vendor", "lab")
-_LIST_FIELDS = ("aliases", "context_aliases", "veto", "domains", "people", "customers", "investors")
+_LIST_FIELDS = ("aliases", "context_aliases", "products", "veto", "domains", "people", "customers", "investors")
 _KNOWN_KEYS = {"slug", "name", "kind", "exact_case", "sec_cik", "news_query", "feeds", *_LIST_FIELDS}
 
 
@@ -40,6 +41,7 @@ class Company:
     kind: str = "vendor"
     aliases: tuple[str, ...] = ()
     context_aliases: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
