@@ -183,3 +183,22 @@ async def test_feeds_polled_by_the_orchestrator_reach_the_channel_once(engine, s
     replies = [m.message.title for m in platform.thread(parents[0].id)]
     assert replies[-1] == "More coverage: 1 more source"
     assert "Meta invests $1 billion in Scale AI @everyone" in platform.transcript("C1")
+
+
+async def test_the_console_prints_parents_and_indented_thread_replies() -> None:
+    import io
+
+    from bot.console_platform import ConsolePlatform
+    from bot.messages import Message
+
+    out = io.StringIO()
+    console = ConsolePlatform(out)
+    parent = await console.post("demo", Message(title="Scale AI: Funding", url="https://example.com/a"))
+    await console.post("demo", Message(title="More coverage: 1 more source"), thread_id=parent)
+    await console.edit("demo", parent, Message(title="Scale AI: Funding, 2 outlets"))
+    assert await console.find_sent("demo", "any") is None
+    assert out.getvalue().splitlines()[1:] == [
+        "#1 [demo]", "Scale AI: Funding <https://example.com/a>",
+        "    \u21b3 in the thread of #1:", "    More coverage: 1 more source",
+        "    (updated #1)", "    Scale AI: Funding, 2 outlets",
+    ]

@@ -156,3 +156,20 @@ def test_relationships_follow_past_events_in_order() -> None:
     assert known == {"customers": ["openai", "microsoft"], "former customers": ["google"],
                      "investors": ["nvidia", "meta"]}
     assert relationships("scale-ai", None, []) == {"customers": [], "former customers": [], "investors": []}
+
+
+async def test_replicas_fanning_out_at_once_queue_each_message_once(engine, settings) -> None:
+    import asyncio
+
+    channel = await add_channel(engine, "C1", {"scale-ai": []})
+    for n, outlet in enumerate(["Reuters", "CNBC", "The Verge", "Bloomberg"]):
+        await add_item(engine, f"Meta invests $14.3 billion in Scale AI ({outlet})", FUNDING,
+                       at=T0 + timedelta(minutes=n), outlet=outlet)
+    later = T0 + timedelta(minutes=10)
+    for _ in range(3):  # a losing replica rolls back its item; the next pass does it
+        await asyncio.gather(*(fan_out(engine, settings, now=later) for _ in range(3)))
+    rows = await outbox_rows(engine, channel)
+    assert [r.kind for r in rows if r.kind != "edit"] == ["post", "reply"]
+    assert len(rows[1].payload["items"]) == 3
+    async with session_scope(engine) as session:
+        assert len((await session.exec(__import__("sqlmodel").select(ItemFanout))).all()) == 4
