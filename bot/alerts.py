@@ -20,6 +20,7 @@ EVENT_LABELS = {
 }
 STATUS_LABELS = {"in_talks": "in talks", "rumored": "rumored", "denied": "denied", "planned": "planned"}
 MAX_OUTLETS_SHOWN = 8
+MAX_REASONS_SHOWN = 4
 
 
 def label(event_type: str) -> str:
@@ -74,6 +75,8 @@ def why_line(events: Iterable[dict[str, Any]], watched: Sequence[str], name_of: 
                 text += f": \u201c{event['evidence']}\u201d"
             reasons.append(text)
     reasons = list(dict.fromkeys(reasons))
+    if len(reasons) > MAX_REASONS_SHOWN:
+        reasons = [*reasons[:MAX_REASONS_SHOWN], f"{len(reasons) - MAX_REASONS_SHOWN} more rules"]
     if watched:
         reasons.append("this channel watches " + ", ".join(name_of(s) for s in watched))
     return "; ".join(reasons) or "an event of a watched company"

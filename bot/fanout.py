@@ -38,6 +38,7 @@ from watchers.story_store import outlet_of
 
 log = logging.getLogger(__name__)
 FANOUT_BATCH = 200
+MAX_BATCH_ITEMS = 20  # one coverage reply lists at most this many items (platform message size limits)
 
 
 def _registry(registry: Any) -> Any:
@@ -189,7 +190,7 @@ async def _join_batch(session: AsyncSession, parent_outbox_id: int | None, entry
                       now: datetime) -> bool:
     """Add the item to the thread's waiting coverage reply; False when there is none open."""
     batch = await _open_batch(session, parent_outbox_id, now)
-    if batch is None:
+    if batch is None or len(batch.payload.get("items", [])) >= MAX_BATCH_ITEMS:
         return False
     items = [*batch.payload.get("items", []), entry]
     payload = {**batch.payload, "items": items, "message": coverage_reply(items).to_dict()}

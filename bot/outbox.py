@@ -274,6 +274,7 @@ class OutboxSender:
     async def _record(self, outcomes: list[Outcome], now: datetime) -> None:
         updates = []
         paused: dict[int, str] = {}
+        limited: dict[int, datetime] = {}
         for o in outcomes:
             base = {"id": o.claim.id, "claimed_by": None, "claimed_until": None}
             if o.message_id is not None:
@@ -284,6 +285,7 @@ class OutboxSender:
             elif o.retry_after is not None:
                 until = now + timedelta(seconds=o.retry_after)
                 self._blocked_until[o.claim.channel_pk] = until
+                limited[o.claim.channel_pk] = until
                 updates.append({**base, "status": "pending", "next_attempt_at": until, "last_error": "rate limited"})
             elif o.permanent is not None:
                 paused[o.claim.channel_pk] = o.permanent
@@ -295,6 +297,10 @@ class OutboxSender:
         async with session_scope(self.engine) as session:
             if updates:
                 await session.exec(update(Outbox), params=updates)
+            for channel_pk, until in limited.items():  # the channel's other rows wait too, in every replica
+                await session.exec(update(Outbox).where(
+                    Outbox.channel_pk == channel_pk, Outbox.status == "pending", Outbox.next_attempt_at < until)
+                    .values(next_attempt_at=until).execution_options(synchronize_session=False))
             for channel_pk, reason in paused.items():
                 await pause_channel(session, channel_pk, reason, now)
 

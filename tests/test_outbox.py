@@ -62,13 +62,15 @@ async def test_a_channel_is_paced_and_other_channels_are_not_held_back(engine, s
 async def test_rate_limited_waits_retry_after_then_succeeds(engine, settings) -> None:
     channel = await add_channel(engine, "C1", {"a": []})
     await queue(engine, channel, "p", "hello")
+    await queue(engine, channel, "q", "again")
     platform, clock = MemoryPlatform(), ManualClock()
     platform.fail_next(RateLimited(30.0))
-    assert await sender_for(engine, settings, platform, clock).drain() == 1
+    assert await sender_for(engine, settings, platform, clock).drain() == 2
     assert clock.slept >= 30.0
-    assert [m.message.title for m in platform.parents("C1")] == ["hello"]
-    row = (await outbox_rows(engine, channel))[0]
-    assert row.status == "sent" and row.attempts == 2
+    assert [m.message.title for m in platform.parents("C1")] == ["hello", "again"]
+    rows = await outbox_rows(engine, channel)
+    assert rows[0].status == "sent" and rows[0].attempts == 2
+    assert all(r.sent_at >= T0 + timedelta(seconds=30) for r in rows)  # the whole channel waited
 
 
 async def test_server_errors_are_retried_with_backoff(engine, settings) -> None:
