@@ -113,11 +113,13 @@ def extract_facts(text: str) -> Facts:
     return facts
 
 
-def extract_status(text: str) -> str:
-    """done, in_talks, rumored, denied or planned: the first that the clause's wording shows."""
-    lowered = text.lower()
+def extract_status(text: str, span: str | None = None) -> str:
+    """done, in_talks, rumored, denied or planned. A denial or a rumour anywhere in the clause
+    counts; talks and plans only in the words of the event itself (`span`, default the clause)."""
     for status, pattern in _STATUS:
-        if any(w in lowered for w in _STATUS_WORDS[status]) and pattern.search(text):
+        where = text if span is None or status in ("denied", "rumored") else span
+        lowered = where.lower()
+        if any(w in lowered for w in _STATUS_WORDS[status]) and pattern.search(where):
             return status
     return "done"
 

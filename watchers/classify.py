@@ -117,7 +117,7 @@ class RulesEngine:
             return []
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
-        status = rendered = None
+        rendered = None
         facts: dict[str, object] = {}
         has_company = "\u27e6" in clause.slot_text
         for index in sorted(candidates):
@@ -129,8 +129,8 @@ class RulesEngine:
                 continue
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause.slot_text):
-                    status = status or extract_status(clause.text)
                     rendered = rendered or _render(clause.slot_text, tokens)
+                    status = extract_status(rendered, _render(match.group(0), tokens))
                     made = _bind(rule, match, tokens, primary, rendered, status, facts)
                     made = [self._orient(e) for e in made] if rule.orient else made
                     found.extend(made)

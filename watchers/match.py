@@ -31,6 +31,9 @@ ALIAS, CONTEXT, PRODUCT, VETO, DOMAIN, PERSON = "alias", "context", "product", "
 _CUES = {"startup", "firm", "company", "vendor", "labeling", "data-labeling", "annotation", "contractor", "rival",
          "ceo", "founder", "co-founder", "cofounder", "backed", "unicorn"}
 # hosts on company domains that serve other people's content: not the company's own voice
+# a company's own verbs right after an ambiguous name: "Turing raises", "Surge names"
+_VERB_CUES = {"raises", "secures", "names", "appoints", "hires", "lays", "acquires", "partners", "signs", "sues",
+              "valued", "poaches", "taps", "closes", "lands", "bags"}
 _THIRD_PARTY_HOSTS = {"news.google.com", "www.google.com", "google.com", "feedproxy.google.com", "play.google.com",
                       "podcasts.apple.com", "apps.apple.com", "www.amazon.com", "amazon.com", "www.facebook.com",
                       "m.facebook.com", "facebook.com"}
@@ -157,4 +160,5 @@ class Matcher:
 def _has_cue(text: str, hit: Found) -> bool:
     before = text[max(0, hit.start - 40):hit.start].lower().replace("'s", " ").split()[-3:]
     after = text[hit.end:hit.end + 30].lower().lstrip("'s").split()[:2]
-    return any(w.strip(",.:;\"'()") in _CUES for w in before + after)
+    return (any(w.strip(",.:;\"'()") in _CUES for w in before + after)
+            or bool(after and after[0].strip(",") in _VERB_CUES))

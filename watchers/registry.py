@@ -54,8 +54,10 @@ class Company:
 
     @property
     def all_aliases(self) -> tuple[str, ...]:
-        """The name and the aliases, without repeats, name first."""
-        return tuple(dict.fromkeys((self.name, *self.aliases)))
+        """The name and the aliases, without repeats, name first; a name that is also a context
+        alias or product ("Turing") is matched only as that."""
+        weak = {*self.context_aliases, *self.products}
+        return tuple(dict.fromkeys(a for a in (self.name, *self.aliases) if a not in weak))
 
 
 @dataclass
