@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from argparse import Namespace
 import subprocess
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlmodel import select
 from bot.commands import CommandCore
 from bot.digest import build_digest, week_start_for
 from bot.digest_chart import render_digest_chart
+from bot import digest_cli
 from bot.digest_cli import parse_channel_arg
 from bot.digest_job import DigestJob, enqueue_digest, enqueue_weekly_digests
 from bot.messages import Message
@@ -206,7 +208,7 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
                           env=env, cwd=ROOT, timeout=60)
 
 
-async def test_cli(plain_settings) -> None:  # noqa: ANN001
+async def test_cli(plain_settings, capsys) -> None:  # noqa: ANN001
     from watchers.storage.db import make_engine, upgrade
 
     await upgrade(plain_settings.database_url)
@@ -226,10 +228,6 @@ async def test_cli(plain_settings) -> None:  # noqa: ANN001
     assert result.returncode == 2 and result.stderr.strip() == (
         "vendorwatch: --channel 'irc:C1' must be PLATFORM:CHANNEL_ID with PLATFORM one of slack, discord, console, "
         "memory (for example slack:C0123456)")
-    result = _cli(url, "--channel", "slack:C404")
-    assert result.returncode == 2
-    assert result.stderr.strip() == ("vendorwatch: no channel slack:C404 in the database; a channel appears once it "
-                                     "runs /vendorwatch watch")
     result = _cli(url, "--channel", "slack:C1", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Weekly digest: ") and "Scale AI: funding 1; raised $1B" in result.stdout
@@ -237,10 +235,14 @@ async def test_cli(plain_settings) -> None:  # noqa: ANN001
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Enqueued the digest of the week of {week} for slack:C1 (outbox 1); "
                                     "the running bot (vendorwatch run) posts it.")
-    result = _cli(url, "--channel", "slack:C1")
-    assert result.returncode == 0
-    assert result.stdout.strip() == (f"The digest of the week of {week} for slack:C1 was already enqueued; "
-                                     "nothing to do.")
+    # the rest in-process (the same handler the console script calls), to keep the test quick
+    assert await digest_cli.run(Namespace(channel="slack:C1", dry_run=False), plain_settings) == 0
+    assert capsys.readouterr().out.strip() == (f"The digest of the week of {week} for slack:C1 was already "
+                                               "enqueued; nothing to do.")
+    with pytest.raises(UsageError) as caught:
+        await digest_cli.run(Namespace(channel="slack:C404", dry_run=True), plain_settings)
+    assert str(caught.value) == ("no channel slack:C404 in the database; a channel appears once it runs "
+                                 "/vendorwatch watch")
     result = _cli(url, "--channel", "console:terminal")
     assert result.returncode == 0, result.stderr
     assert "#1 [terminal]\nWeekly digest: " in result.stdout and "Scale AI: funding 1; raised $1B" in result.stdout
