@@ -66,7 +66,19 @@ async def fan_out(engine, settings: Settings, *, now: datetime, registry: Any = 
                 created += await fan_out_item(session, item_id, settings, now=now, registry=current, name_of=name_of)
         except IntegrityError:
             log.info("item %s was fanned out by another worker", item_id)
+        except Exception:  # noqa: BLE001 - one bad item must not stop delivery of the others
+            log.exception("fan-out of item %s failed; it is skipped", item_id)
+            await _mark_failed(engine, item_id, now)
     return created
+
+
+async def _mark_failed(engine, item_id: int, now: datetime) -> None:  # noqa: ANN001
+    """Record the item as done with channels=-1, so that it is not retried on every pass."""
+    try:
+        async with session_scope(engine) as session:
+            session.add(ItemFanout(item_id=item_id, story_id=None, channels=-1, done_at=now))
+    except IntegrityError:
+        pass
 
 
 async def fan_out_item(session: AsyncSession, item_id: int, settings: Settings, *, now: datetime,

@@ -173,3 +173,19 @@ async def test_replicas_fanning_out_at_once_queue_each_message_once(engine, sett
     assert len(rows[1].payload["items"]) == 3
     async with session_scope(engine) as session:
         assert len((await session.exec(__import__("sqlmodel").select(ItemFanout))).all()) == 4
+
+
+async def test_an_item_that_cannot_be_fanned_out_does_not_block_the_others(engine, settings) -> None:
+    channel = await add_channel(engine, "C1", {"scale-ai": []})
+    bad, _ = await add_item(engine, "Scale AI raises money", FUNDING, at=T0, outlet="Reuters")
+    async with session_scope(engine) as session:  # a stored event of a shape the alert cannot show
+        story = await session.get(Story, 1)
+        story.event_types = [None]
+        session.add(story)
+    await add_item(engine, "Scale AI lays off 20% of staff", [{"type": "layoffs", "subject": "scale-ai"}],
+                   at=T0, outlet="CNBC")
+    assert await fan_out(engine, settings, now=T0) >= 1
+    assert {r.story_id for r in await outbox_rows(engine, channel)} == {2}
+    async with session_scope(engine) as session:
+        assert (await session.get(ItemFanout, bad)).channels == -1
+    assert await fan_out(engine, settings, now=T0) == 0
