@@ -123,3 +123,14 @@ async def test_pinned_transport_tries_each_checked_address_in_turn(feed_server) 
         with pinned_addresses("twice.invalid", ["127.0.0.2", "127.0.0.1"]):
             response = await client.get(f"http://twice.invalid:{feed_server.port}/feed")
     assert response.status_code == 200
+
+
+async def test_international_names_are_checked_and_pinned_in_their_ascii_form(feed_server) -> None:
+    from watchers.address_guard import url_host
+
+    assert url_host("http://B\u00fccher.example./feed") == "xn--bcher-kva.example"
+    feed_server.serve("/feed", b"<rss/>")
+    async with httpx.AsyncClient(transport=PinnedTransport(limits=httpx.Limits())) as client:
+        with pinned_addresses(url_host("http://b\u00fccher.invalid/"), ["127.0.0.1"]):
+            response = await client.get(f"http://b\u00fccher.invalid:{feed_server.port}/feed")
+    assert response.status_code == 200

@@ -46,8 +46,8 @@ class RefusedURL(UsageError):
 
 
 def url_host(url: str) -> str:
-    """The host exactly as the HTTP client will connect to it (lower case, no brackets)."""
-    return normalize_host(httpx.URL(url).host)
+    """The host exactly as the HTTP client will connect to it (IDNA ASCII, lower case, no brackets)."""
+    return normalize_host(httpx.URL(url).raw_host.decode("ascii"))
 
 
 def normalize_host(host: str) -> str:
@@ -109,7 +109,7 @@ def _split_url(url: str) -> tuple[str, int]:
         raise RefusedURL(f"{url[:200]} is refused: feed URLs must start with http:// or https://.")
     if parsed.userinfo:
         raise RefusedURL(f"{url[:200]} is refused: a feed URL may not carry a user name or password.")
-    host = normalize_host(parsed.host)
+    host = normalize_host(parsed.raw_host.decode("ascii"))
     if not host:
         raise RefusedURL(f"{url[:200]} is refused: it names no host.")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
