@@ -145,3 +145,22 @@ async def test_later_flat_coverage_confirms_a_rumour(engine) -> None:
     assert story.item_count == 2
     assert [(e["status"], e.get("amount_usd")) for e in story.events] == [("done", 14.3e9)]
     assert story.facts["status"] == "done"
+
+
+async def test_coverage_filed_by_two_workers_at_once_is_all_counted(engine) -> None:
+    import asyncio
+
+    import pytest
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time (one `run` per SQLite database)")
+    layoffs = [{"type": "layoffs", "subject": "scale-ai"}]
+    _, stories = await add_item(engine, "Scale AI lays off 20% of staff", layoffs, at=T0, outlet="TechCrunch")
+    results = await asyncio.gather(*(add_item(engine, f"Scale AI cuts a fifth of its workforce ({outlet})", layoffs,
+                                              at=T0 + timedelta(hours=1), outlet=outlet)
+                                     for outlet in ("Reuters", "CNBC", "Bloomberg")))
+    assert {tuple(s) for _, s in results} == {tuple(stories)}
+    async with session_scope(engine) as session:
+        story = await session.get(Story, stories[0])
+    assert story.item_count == 4
+    assert sorted(story.outlets) == ["Bloomberg", "CNBC", "Reuters", "TechCrunch"]

@@ -4,9 +4,10 @@ Called by the orchestrator inside its own session for every stored, non-history 
 events. Matching is watchers.cluster's; this module loads the candidate stories of the window
 and keeps each story's summary columns (events, facts, best headline, outlets) up to date.
 
-Two workers filing the first two items of one new story at the same instant may start two
-stories; the next item joins the better one. That is rare and harmless (two alerts), so no
-lock is taken here.
+A story joined by an item is locked (SELECT ... FOR UPDATE on PostgreSQL) and re-read, so that
+workers adding coverage at once lose no update. Two workers filing the first two items of one
+new story at the same instant may still start two stories; the next item joins the better one.
+That is rare and harmless (two alerts), so no lock is taken for new stories.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ async def file_item(session: AsyncSession, item: Item, classification: Classific
                       first_seen_at=at, last_item_at=at, updated_at=now)
         session.add(story)
     else:
-        story = await session.get(Story, chosen.id)
+        # locked and re-read: two workers adding coverage to one story at once must not lose an update
+        story = await session.get(Story, chosen.id, with_for_update=True, populate_existing=True)
         assert story is not None
     _merge(story, item, events, classification.companies, at, now)
     await session.flush()
