@@ -187,3 +187,12 @@ def test_hostile_fields_never_leak_markup() -> None:
     assert (item.link, item.published, item.outlet) == (None, None, "Evil Outlet")
     assert len(item.key) == 64
     assert replace(item, feed_id=1).feed_id == 1
+
+
+@pytest.mark.parametrize("hostile", ["<script>" * 5000, "<style x>" * 5000, "<!--" * 10000, "</script>" * 5000,
+                                     "<script>x</script>" * 3000, "<a" * 20000, "&amp;" * 8000, "<" + "a" * 50000])
+def test_pathological_markup_is_handled_in_one_pass(hostile: str) -> None:
+    """Unclosed comments and scripts once made the regexes quadratic (seconds per title)."""
+    text = plain_text(hostile, 2000)
+    assert "<script" not in text.lower()[:-10] and "<!--" not in text
+    assert len(text) <= 2000

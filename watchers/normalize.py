@@ -44,8 +44,8 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_")
 # Parameters that only track on particular hosts.
 HOST_TRACKING_PARAMS = {"news.google.com": frozenset({"oc", "hl", "gl", "ceid"})}
 
-_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_BLOCK_START = re.compile(r"<!--|<(script|style)\b", re.I)
+_BLOCK_END = {"script": re.compile(r"</script[^>]*>", re.I), "style": re.compile(r"</style[^>]*>", re.I)}
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,2000}>|<![^<>]{0,2000}>|<\?[^<>]{0,2000}>")
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|blockquote|section|article)\b[^<>]{0,2000}>", re.I)
 # Zero-width, bidi controls, soft hyphen, BOM, and C0/C1 controls other than whitespace.
@@ -53,6 +53,26 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b
                         "\u2060-\u206f\ufeff\ufff9-\ufffb\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
 _OUTLET_SUFFIX = re.compile(r"\s+[-\u2013\u2014|]\s+([^-\u2013\u2014|]{1,80})$")
+
+
+def _drop_hidden_blocks(text: str) -> str:
+    """Comments and script/style elements removed, content and all; an unclosed one drops the rest.
+    One pass from left to right (a regex with .*? would be quadratic on many unclosed openings)."""
+    out: list[str] = []
+    position = 0
+    while (start := _BLOCK_START.search(text, position)) is not None:
+        out.append(text[position:start.start()])
+        out.append(" ")
+        if start.group(1):
+            end = _BLOCK_END[start.group(1).lower()].search(text, start.end())
+            position = end.end() if end else -1
+        else:
+            end_at = text.find("-->", start.end())
+            position = end_at + 3 if end_at >= 0 else -1
+        if position < 0:
+            return "".join(out)
+    out.append(text[position:])
+    return "".join(out)
 
 
 def plain_text(value: str | None, limit: int) -> str:
@@ -63,8 +83,7 @@ def plain_text(value: str | None, limit: int) -> str:
     for _ in range(3):
         before = text
         if "<" in text:
-            text = _SCRIPT_STYLE.sub(" ", text)
-            text = _COMMENT.sub(" ", text)
+            text = _drop_hidden_blocks(text)
             text = _BLOCK_TAG.sub(" ", text)
             text = _TAG.sub("", text)
         if "&" in text:
