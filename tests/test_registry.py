@@ -32,6 +32,8 @@ def test_resolve_by_slug_name_or_alias_in_any_case(registry) -> None:
     assert registry.resolve("SCALE-AI").slug == "scale-ai"
     assert registry.resolve("remotasks").slug == "scale-ai"
     assert registry.resolve("Amazon Web Services").slug == "amazon"
+    assert registry.resolve("scale").slug == "scale-ai"
+    assert registry.resolve("Turing").slug == "turing"
     assert registry.resolve("no such company") is None
 
 

@@ -69,12 +69,15 @@ class Registry:
         for company in self.companies.values():
             for key in (company.slug, *company.all_aliases):
                 self._by_key.setdefault(key.casefold(), company)
+        for company in self.companies.values():  # "Scale" in chat means Scale AI, after every sure name
+            for key in company.context_aliases:
+                self._by_key.setdefault(key.casefold(), company)
 
     def get(self, slug: str) -> Company | None:
         return self.companies.get(slug)
 
     def resolve(self, text: str) -> Company | None:
-        """A company by slug, name or alias, case-insensitive."""
+        """A company by slug, name or alias (or context alias), case-insensitive."""
         return self._by_key.get(text.strip().casefold())
 
     def suggest(self, text: str, limit: int = 3) -> list[Company]:
