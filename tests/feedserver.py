@@ -241,11 +241,14 @@ class FeedServer:
 
 
 async def _trickle(writer: asyncio.StreamWriter, body: bytes, reply: Reply) -> None:
+    first = True
     while True:
         for start in range(0, len(body), reply.chunk_size):
+            if not first:
+                await asyncio.sleep(reply.chunk_delay)
+            first = False
             writer.write(body[start:start + reply.chunk_size])
             await writer.drain()
-            await asyncio.sleep(reply.chunk_delay)
         if not reply.endless:
             return
 

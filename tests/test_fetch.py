@@ -244,29 +244,37 @@ async def test_tls_failure_is_tls(fetcher: Fetcher) -> None:
     assert (result.status, result.error_kind) == ("error", "tls")
 
 
-async def test_host_concurrency_is_capped(fetch_settings: Settings, feed_server: FeedServer) -> None:
-    """Six slow fetches of one host with a cap of two: never more than two at the server at once."""
-    fetcher = Fetcher(fetch_settings.replace(feed_host_concurrency=2))
-    active = peak = 0
+def _count_concurrent(feed_server: FeedServer) -> dict[str, int]:
+    """Wrap the server's answer step to record the most requests it served at once."""
+    seen = {"active": 0, "peak": 0}
     original = feed_server._answer
 
     async def counting(request, writer):  # noqa: ANN001
-        nonlocal active, peak
-        active += 1
-        peak = max(peak, active)
+        seen["active"] += 1
+        seen["peak"] = max(seen["peak"], seen["active"])
         try:
             return await original(request, writer)
         finally:
-            active -= 1
+            seen["active"] -= 1
 
     feed_server._answer = counting  # type: ignore[method-assign]
+    return seen
+
+
+@pytest.mark.parametrize("host_cap, global_cap, expected_peak", [(2, 32, 2), (4, 1, 1)])
+async def test_concurrency_caps(fetch_settings: Settings, feed_server: FeedServer, host_cap: int, global_cap: int,
+                                expected_peak: int) -> None:
+    """Six slow fetches (over two host names of one server): never more at once than the caps allow."""
+    fetcher = Fetcher(fetch_settings.replace(feed_host_concurrency=host_cap, feed_concurrency=global_cap))
+    seen = _count_concurrent(feed_server)
     url = feed_server.slow("/feed", RSS_BODY[:200], delay_seconds=0.01, chunk_size=50)
+    urls = [url if n % 2 or global_cap > 1 else url.replace("127.0.0.1", "localhost") for n in range(6)]
     try:
-        results = await asyncio.gather(*(fetch(fetcher, url) for _ in range(6)))
+        results = await asyncio.gather(*(fetch(fetcher, u) for u in urls))
     finally:
         await fetcher.aclose()
     assert all(r.status == "ok" for r in results)
-    assert 1 <= peak <= 2
+    assert 1 <= seen["peak"] <= expected_peak
 
 
 def test_retry_after_and_max_age_parsing() -> None:
