@@ -1,8 +1,7 @@
 """Plain text for the rules: entities decoded, tags, invisible and direction characters gone.
 
-Every step maps one character to one character (or drops it) so that the matcher's offsets are
-offsets into the text it was given. Inputs are cut to a bounded length first, so that a 1 MB
-title costs no more than a long one.
+The matcher and the rules work on this cleaned text (their offsets point into it). Inputs are
+cut to a bounded length first, so that a 1 MB title costs no more than a long one.
 """
 
 from __future__ import annotations
