@@ -43,6 +43,7 @@ _STATUS = (
     ("planned", re.compile(r"\b(?:plans? to|to (?:raise|acquire|buy|cut|lay off|invest)|set to|will (?:raise|cut|acquire|"
                            r"buy|invest)|agrees? to)\b", re.I)),
 )
+_STATUS_PATTERNS = dict(_STATUS)
 _ROLE = re.compile(r"\b((?:interim |acting |co-)?(?:chief [a-z]+ officer|chief executive(?: officer)?|chief scientist|"
                    r"chief technologist|CEO|CFO|CTO|COO|CPO|CRO|CMO|CISO|president|"
                    r"(?:executive |board )?chair(?:man|woman|person)?|board member|director|"
@@ -113,15 +114,33 @@ def extract_facts(text: str) -> Facts:
     return facts
 
 
-def extract_status(text: str, span: str | None = None) -> str:
-    """done, in_talks, rumored, denied or planned. A denial or a rumour anywhere in the clause
-    counts; talks and plans only in the words of the event itself (`span`, default the clause)."""
-    for status, pattern in _STATUS:
-        where = text if span is None or status in ("denied", "rumored") else span
-        lowered = where.lower()
-        if any(w in lowered for w in _STATUS_WORDS[status]) and pattern.search(where):
+def _shows(status: str, text: str, lowered: str) -> bool:
+    return any(w in lowered for w in _STATUS_WORDS[status]) and _STATUS_PATTERNS[status].search(text) is not None
+
+
+def clause_status(text: str) -> str | None:
+    """A denial or a rumour anywhere in the clause: "denied", "rumored" or None."""
+    lowered = text.lower()
+    for status in ("denied", "rumored"):
+        if _shows(status, text, lowered):
             return status
-    return "done"
+    return None
+
+
+def extract_status(text: str, span: str | None = None, clause: str | None = "") -> str:
+    """done, in_talks, rumored, denied or planned (in that priority: denied first). A denial or a
+    rumour anywhere in the clause counts; talks and plans only in the words of the event itself
+    (`span`, default the clause). `clause` is clause_status(text) when already known."""
+    span = text if span is None else span
+    found = clause_status(text) if clause == "" else clause
+    if found == "denied":
+        return found
+    lowered = span.lower()
+    if _shows("in_talks", span, lowered):
+        return "in_talks"
+    if found:
+        return found
+    return "planned" if _shows("planned", span, lowered) else "done"
 
 
 def extract_person_role(text: str) -> tuple[str | None, str | None]:

@@ -38,7 +38,7 @@ from typing import Iterable
 
 import ahocorasick
 
-from watchers.amounts import extract_facts, extract_person_role, extract_status
+from watchers.amounts import clause_status, extract_facts, extract_person_role, extract_status
 from watchers.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
 from watchers.registry import Company, Registry, load_registry
@@ -105,7 +105,7 @@ class RulesEngine:
         return result
 
     def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None) -> list[Event]:
-        lowered = " ".join(clause.slot_text.lower().split())
+        lowered = clause.slot_text.lower()
         candidates: set[int] = set()
         size = len(lowered)
         for end, (length, indexes, word_start, word_end) in self._triggers.iter(lowered):
@@ -117,7 +117,7 @@ class RulesEngine:
             return []
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
-        rendered = None
+        rendered = in_clause = None
         facts: dict[str, object] = {}
         has_company = "\u27e6" in clause.slot_text
         for index in sorted(candidates):
@@ -129,8 +129,10 @@ class RulesEngine:
                 continue
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause.slot_text):
-                    rendered = rendered or _render(clause.slot_text, tokens)
-                    status = extract_status(rendered, _render(match.group(0), tokens))
+                    if rendered is None:
+                        rendered = _render(clause.slot_text, tokens)
+                        in_clause = clause_status(rendered)
+                    status = extract_status(rendered, _render(match.group(0), tokens), in_clause)
                     made = _bind(rule, match, tokens, primary, rendered, status, facts)
                     made = [self._orient(e) for e in made] if rule.orient else made
                     found.extend(made)
