@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
-from watchers.address_guard import RefusedURL, check_feed_url, is_public_address, parse_address
+from watchers.address_guard import RefusedURL, UnresolvableHost, check_feed_url, is_public_address, parse_address
 from watchers.errors import UsageError
 from watchers.pinned_network import PinnedTransport, pinned_addresses
 
@@ -74,9 +72,15 @@ async def test_localhost_resolves_through_the_real_resolver() -> None:
     assert "127.0.0.1" in addresses
 
 
-async def test_unresolvable_name_raises_a_dns_error() -> None:
-    with pytest.raises(socket.gaierror):
+async def test_unresolvable_name_is_a_usage_error_naming_the_host() -> None:
+    with pytest.raises(UnresolvableHost, match="no-such-host.invalid cannot be resolved"):
         await check_feed_url("http://no-such-host.invalid/feed", allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["http://" + "a" * 70 + ".example/feed", "http://a..b.example/"])
+async def test_invalid_host_names_are_refused(url: str) -> None:
+    with pytest.raises(RefusedURL):
+        await check_feed_url(url, allow_private=True)
 
 
 @pytest.mark.parametrize("text, expected", [

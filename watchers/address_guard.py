@@ -45,6 +45,10 @@ class RefusedURL(UsageError):
     """A feed URL we will not fetch, with the reason in one sentence."""
 
 
+class UnresolvableHost(RefusedURL):
+    """The host has no address (DNS failure): a usage error for `feeds add`, kind "dns" for a fetch."""
+
+
 def url_host(url: str) -> str:
     """The host exactly as the HTTP client will connect to it (IDNA ASCII, lower case, no brackets)."""
     return normalize_host(httpx.URL(url).raw_host.decode("ascii"))
@@ -133,13 +137,17 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
 async def check_feed_url(url: str, *, allow_private: bool) -> list[str]:
     """The addresses `url`'s host resolves to, all of them allowed; else RefusedURL.
 
-    DNS failures propagate as socket.gaierror (the fetcher reports them as kind "dns"; the
-    `feeds add` command turns them into a usage error of its own)."""
+    A DNS failure is UnresolvableHost, a RefusedURL (the fetcher reports it as kind "dns")."""
     host, port = _split_url(url)
     if host in METADATA_HOSTS:
         raise RefusedURL(f"{url[:200]} is refused: {host} is a cloud metadata service, not a feed.")
     literal = parse_address(host)
-    addresses = [literal] if literal is not None else await resolve(host, port)
+    try:
+        addresses = [literal] if literal is not None else await resolve(host, port)
+    except socket.gaierror as exc:
+        raise UnresolvableHost(f"{url[:200]} is refused: {host} cannot be resolved ({exc.strerror or exc}).") from None
+    except (UnicodeError, ValueError):
+        raise RefusedURL(f"{url[:200]} is refused: {host[:100]} is not a valid host name.") from None
     if not addresses:
         raise RefusedURL(f"{url[:200]} is refused: {host} resolves to no address.")
     for address in addresses:

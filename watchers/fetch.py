@@ -26,7 +26,7 @@ from typing import AsyncIterator
 
 import httpx
 
-from watchers.address_guard import RefusedURL, check_feed_url, url_host
+from watchers.address_guard import RefusedURL, UnresolvableHost, check_feed_url, url_host
 from watchers.http_parts import BoundedDecoder, TooLarge, UnsupportedEncoding, parse_max_age, parse_retry_after
 from watchers.models import FeedSource, FetchResult
 from watchers.pinned_network import PinnedTransport, pinned_addresses
@@ -109,6 +109,8 @@ class Fetcher:
                     await self._fetch(source, result)
         except FetchFailure as exc:
             _fail(result, exc.kind, exc.message, exc.http_status, exc.retry_after)
+        except UnresolvableHost as exc:
+            _fail(result, "dns", str(exc))
         except RefusedURL as exc:
             _fail(result, "refused_address", str(exc))
         except (TimeoutError, httpx.TimeoutException):
