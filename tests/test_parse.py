@@ -182,6 +182,23 @@ async def test_stuck_parse_is_killed_and_its_worker_replaced() -> None:
         await pool.aclose()
 
 
+async def test_a_worker_that_died_while_idle_is_replaced_before_use() -> None:
+    pool = FeedParser(workers=1, timeout_seconds=10)
+    try:
+        await pool.start()
+        (pid,) = pool.worker_pids
+        os.kill(pid, 9)
+        while True:  # wait until the kill is seen
+            if pool._workers and next(iter(pool._workers)).process.returncode is not None:
+                break
+            await asyncio.sleep(0.01)
+        feed = await parse(pool, (FEEDS_DIR / "rdf.xml").read_bytes())
+        assert len(feed.entries) == 2
+        assert pid not in pool.worker_pids
+    finally:
+        await pool.aclose()
+
+
 async def test_parses_run_concurrently_and_pool_closes_its_workers() -> None:
     pool = FeedParser(workers=3, timeout_seconds=10)
     body = (FEEDS_DIR / "atom.xml").read_bytes()

@@ -125,6 +125,8 @@ class Fetcher:
             log.exception("unexpected fetch failure", extra={"feed_id": source.id, "feed_url": source.url})
             _fail(result, "connect", f"unexpected error: {exc.__class__.__name__}")
         result.elapsed_seconds = time.monotonic() - started
+        log.debug("fetched", extra={"feed_id": source.id, "feed_url": source.url, "status": result.status,
+                                    "error_kind": result.error_kind, "elapsed_ms": round(result.elapsed_seconds * 1000)})
         return result
 
     async def _fetch(self, source: FeedSource, result: FetchResult) -> None:

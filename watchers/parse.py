@@ -154,6 +154,9 @@ class FeedParser:
         if self._closed:
             raise RuntimeError("FeedParser is closed")
         worker = await self._start().get()
+        while worker.process.returncode is not None:  # died while idle (OOM killer, operator): not this feed's fault
+            self._in_background(self._replace(worker))
+            worker = await self._start().get()
         healthy = False
         try:
             kind, value = await worker.call((body, content_type, url), self._timeout)
