@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import DEV_SET
 from watchers.cluster import StoryIndex, item_view
 
-DEV = Path("/work/shared/eval/dev.jsonl")
+DEV = DEV_SET
 WINDOW_HOURS = 72.0
 
 

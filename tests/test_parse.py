@@ -15,12 +15,13 @@ import pytest
 import pytest_asyncio
 
 from tests.feedserver import FEEDS_DIR, FeedServer
+from tests.shared_data import FEEDPARSER_CORPUS
 from watchers.models import ParsedFeed
 from watchers.parse import FeedParser, ParseError
 from watchers.parse_worker import strip_internal_subset
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CORPUS = Path("/work/shared/corpus/feedparser-tests")
+CORPUS = FEEDPARSER_CORPUS
 URL = "https://feeds.example.com/feed.xml"
 
 
