@@ -2,9 +2,10 @@
 
     python -m benchmarks.bench_poll [--feeds 2000] [--items 20] [--database-url URL]
 
-Half the feeds changed since the last poll (200 with `--items` fresh items each), half did not
-(304 to the stored ETag): a steady-state cycle of feeds polled before, so new items are
-classified, stored and filed into stories. The server runs in its own process, so its work is
+Half the feeds changed since the last poll (200 with `--items` items each, `--new-items` of them
+new, one in four items with an event), half did not (304 to the stored ETag): a steady-state cycle
+of feeds polled before, so every item is looked up and the new ones are classified, stored and
+filed into stories. The server runs in its own process, so its work is
 not counted. Reported: wall time, feeds per second, CPU seconds per 1,000 feeds (this process
 and its parse workers) and peak RSS (the same processes, sampled every 50 ms).
 Goal on a 2-core machine: the cycle within 60 s, peak RSS under 300 MB.
@@ -36,24 +37,33 @@ WORDS = ("model data annotation quality evaluation contract workforce pipeline t
          "benchmark review labeling safety research enterprise platform market report").split()
 
 
-def feed_body(feed: int, items: int, now: datetime) -> bytes:
+def feed_entries(feed: int, items: int, now: datetime) -> list[tuple]:
+    """`items` entries, newest first; one in four carries an event about a tracked company."""
     entries = []
     for n in range(items):
         company = COMPANIES[(feed + n) % len(COMPANIES)]
-        event = EVENTS[(feed * 7 + n) % len(EVENTS)]
-        detail = event % ((feed + n) % 90 + 10) if "%d" in event else event % COMPANIES[(feed + 3 * n) % len(COMPANIES)]
+        if (feed + n) % 4 == 0:
+            event = EVENTS[(feed * 7 + n) % len(EVENTS)]
+            other = COMPANIES[(feed + 3 * n + 1) % len(COMPANIES)]
+            detail = event % ((feed + n) % 90 + 10) if "%d" in event else event % other
+        else:
+            detail = f"{WORDS[(feed + n) % len(WORDS)]} notes from the {WORDS[(feed * 3 + n) % len(WORDS)]} team"
         title = f"{company} {detail} ({feed}-{n})"
         summary = " ".join(WORDS[(feed + n + k) % len(WORDS)] for k in range(40))
         entries.append((f"bench-{feed}-{n}", title, now - timedelta(minutes=n + 1), f"{title}. {summary}",
                         f"https://news.example.com/{feed}/{n}"))
-    return rss(entries, title=f"Bench feed {feed}")
+    return entries
 
 
-def serve(feeds: int, items: int, ready: "multiprocessing.Queue[int]", done: "multiprocessing.Event") -> None:
+def feed_body(feed: int, items: int, now: datetime, skip: int = 0) -> bytes:
+    return rss(feed_entries(feed, items, now)[skip:], title=f"Bench feed {feed}")
+
+
+def serve(feeds: int, items: int, now: datetime, ready: "multiprocessing.Queue[int]",
+          done: "multiprocessing.Event") -> None:
     """The loopback server process: odd feeds changed (new ETag), even feeds answer 304."""
     from tests.feedserver import FeedServer
 
-    now = datetime.now(timezone.utc)
     with FeedServer() as server:
         unchanged = b'<?xml version="1.0"?><rss version="2.0"><channel><title>same</title></channel></rss>'
         for feed in range(feeds):
@@ -114,11 +124,23 @@ def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
     return seconds
 
 
-async def prepare(database_url: str, feeds: int, port: int) -> None:
-    from sqlalchemy import insert, text
+def known_items(feed_id: int, url: str, feed: int, items: int, new_items: int, now: datetime) -> list[dict]:
+    """The rows a previous poll stored: every item of the feed but the `new_items` newest."""
+    from watchers.normalize import normalize_entries
+    from watchers.parse_worker import parse_feed_bytes
+
+    parsed = parse_feed_bytes(feed_body(feed, items, now, skip=new_items), "application/rss+xml", url)
+    return [dict(key=i.key, feed_id=feed_id, title=i.title, outlet=i.outlet, link=i.link, summary=i.summary,
+                 published_at=i.published, first_seen_at=now, content_hash=i.content_hash, history=False,
+                 companies=[], events=[]) for i in normalize_entries(parsed, feed_id=feed_id, feed_url=url, now=now)]
+
+
+async def prepare(database_url: str, feeds: int, items: int, new_items: int, now: datetime, port: int) -> None:
+    from sqlalchemy import insert, select, text
 
     from watchers.storage.db import make_engine, session_scope, upgrade
     from watchers.storage.tables import Feed
+    from watchers.storage.tables import Item as ItemRow
 
     await upgrade(database_url)
     engine = make_engine(database_url)
@@ -133,7 +155,12 @@ async def prepare(database_url: str, feeds: int, port: int) -> None:
         rows = [dict(url=f"http://127.0.0.1:{port}/feed/{n}.xml", name=f"Bench feed {n}", origin="user",
                      enabled=True, etag=f'"same-{n}"' if n % 2 == 0 else f'"old-{n}"', polled_once=True,
                      next_check_at=now - timedelta(seconds=1), created_at=now, error_count=0) for n in range(feeds)]
-        await session.exec(insert(Feed), rows)
+        await session.exec(insert(Feed), params=rows)
+        ids = dict((await session.exec(select(Feed.url, Feed.id))).all())
+        known = [row for n in range(1, feeds, 2)
+                 for row in known_items(ids[rows[n]["url"]], rows[n]["url"], n, items, new_items, now)]
+        if known:
+            await session.exec(insert(ItemRow), params=known)
     await engine.dispose()
 
 
@@ -164,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--items", type=int, default=20, help="items in each changed feed")
+    parser.add_argument("--new-items", type=int, default=2, help="of those, new since the last poll")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args(argv)
@@ -172,11 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"sqlite:///{os.path.join(workdir, 'bench.db')}"
     context = multiprocessing.get_context("spawn")
     ready, done = context.Queue(), context.Event()
-    server = context.Process(target=serve, args=(args.feeds, args.items, ready, done), daemon=True)
+    now = datetime.now(timezone.utc)
+    server = context.Process(target=serve, args=(args.feeds, args.items, now, ready, done), daemon=True)
     server.start()
     try:
         port = ready.get(timeout=120)
-        asyncio.run(prepare(database_url, args.feeds, port))
+        asyncio.run(prepare(database_url, args.feeds, args.items, args.new_items, now, port))
         with PeakMemory(exclude={server.pid}) as memory:
             before = cpu_seconds(memory.processes())
             outcomes, elapsed, after = asyncio.run(cycle(database_url, args.concurrency, memory))
@@ -193,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     new_items = sum(o.new_items for o in outcomes)
     feeds_per_second = len(outcomes) / elapsed if elapsed else 0.0
     peak_mb = memory.peak / 1e6
-    print(f"database: {database_url.split('://')[0]}; feeds: {args.feeds} ({args.items} items in each changed feed); "
+    print(f"database: {database_url.split('://')[0]}; feeds: {args.feeds} (changed ones: {args.items} items, "
+          f"{args.new_items} of them new); "
           f"concurrency {args.concurrency}; {os.cpu_count()} CPUs")
     print(f"outcomes: {by_status}; new items: {new_items}")
     print(f"cycle: {elapsed:.1f} s (goal <= {GOAL_SECONDS:.0f} s); {feeds_per_second:.0f} feeds/s")

@@ -16,11 +16,13 @@ import logging
 import os
 import socket
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import AsyncIterator, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watchers import story_store
 from watchers.feed_sources import sync_seed_feeds
@@ -82,13 +84,27 @@ class Orchestrator:
         self.lease_seconds = 2 * (settings.feed_timeout_seconds + settings.parse_timeout_seconds) + 60
         self._synced_generation = -1
         self._stopping = asyncio.Event()
-        self._db_slots = asyncio.Semaphore(max(1, min(settings.feed_concurrency, 8)))
+        # SQLite has one writer at a time and its busy wait is not fair: queue our writers here
+        # instead, so that none starves. PostgreSQL: bounded by the connection pool.
+        slots = max(1, min(settings.feed_concurrency, 8))
+        self._write_slots = asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else slots)
+        self._read_slots = asyncio.Semaphore(slots)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self._write_slots, session_scope(self.engine) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        async with self._read_slots, session_scope(self.engine) as session:
+            yield session
 
     # ---- cycles ----
 
     async def refresh_sources(self) -> None:
         """Rebuild the rules engine if companies were added from chat; sync the seed feeds when it changed."""
-        async with session_scope(self.engine) as session:
+        async with self._writing() as session:
             engine = await self.rules.get(session)
             if self.rules.generation != self._synced_generation:
                 created = await sync_seed_feeds(session, engine.registry, enabled=self.settings.seed_feeds,
@@ -143,7 +159,7 @@ class Orchestrator:
     async def poll_feed(self, feed_id: int) -> FeedOutcome | None:
         """Poll one feed now, due or not; None if another poller holds it at the moment."""
         await self.refresh_sources()
-        async with session_scope(self.engine) as session:
+        async with self._writing() as session:
             claims = await claim_feeds(session, owner=self.owner, now=utcnow(), lease_seconds=self.lease_seconds,
                                        limit=1, feed_ids=[feed_id])
         return await self.process(claims[0]) if claims else None
@@ -154,12 +170,12 @@ class Orchestrator:
 
     async def release_all(self) -> int:
         """Hand back every lease this orchestrator still holds (work claimed but not done)."""
-        async with session_scope(self.engine) as session:
+        async with self._writing() as session:
             return await release_feeds(session, self.owner)
 
     async def release(self, feed_ids: list[int]) -> int:
         """Hand back the leases of these feeds, unpolled."""
-        async with session_scope(self.engine) as session:
+        async with self._writing() as session:
             return await release_feeds(session, self.owner, feed_ids)
 
     async def aclose(self) -> None:
@@ -172,7 +188,7 @@ class Orchestrator:
         """Lease up to `limit` feeds due at `due_at` (default now); with `everything`, feeds not checked since."""
         now = utcnow()
         due_at = due_at or now
-        async with session_scope(self.engine) as session:
+        async with self._writing() as session:
             return await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
                                      limit=limit, due_at=due_at, everything_since=due_at if everything else None)
 
@@ -216,7 +232,7 @@ class Orchestrator:
         return await self._store(claim, fetched, parsed, plan, now)
 
     async def _plan(self, claim: Claim, items: list[Item], now: datetime) -> ItemPlan:
-        async with self._db_slots, session_scope(self.engine) as session:
+        async with self._reading() as session:
             rules = self.rules.current or await self.rules.get(session)
             classify = lambda item: rules.classify(item.title, item.summary, link=item.link,  # noqa: E731
                                                    source=item.outlet)
@@ -235,7 +251,7 @@ class Orchestrator:
                             ttl_minutes=ttl)
         story_ids: list[int] = []
         alertable = 0
-        async with self._db_slots, session_scope(self.engine) as session:
+        async with self._writing() as session:
             await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
             inserted = await write_items(session, plan, feed_id=source.id, now=now)
             for row, new in inserted:
@@ -262,7 +278,7 @@ class Orchestrator:
                                             self.settings.feed_max_backoff_seconds, retry_after_seconds=retry_after)
         record = PollRecord(status="error", checked_at=now, next_check_at=next_check, http_status=http_status,
                             error_count=errors, error_kind=kind, error_message=message)
-        async with self._db_slots, session_scope(self.engine) as session:
+        async with self._writing() as session:
             await record_poll(session, claim, record)
         log.info("feed failed", extra={"feed_id": source.id, "feed_url": source.url, "error_kind": kind,
                                        "count": errors})
