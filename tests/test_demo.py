@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,3 +91,105 @@ def test_a_bad_sample_manifest_is_a_config_error(tmp_path: Path, manifest: str |
         (tmp_path / "sample.toml").write_text(manifest)
     with pytest.raises(ConfigError, match=reason):
         load_sample_set(tmp_path)
+
+
+# --- the demo as a user runs it ------------------------------------------------------------------
+
+DISTRACTORS = ("surge in demand", "AI at scale", "Meta-analysis", "Turing test", "Apple pie", "handshake deal")
+
+
+def parse_console(stdout: str) -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[str]]]:
+    """Parents by id, and thread replies and edits by parent id, as the console platform prints them."""
+    parents: dict[str, str] = {}
+    threads: dict[str, dict[str, list[str]]] = {"reply": {}, "edit": {}}
+    current: tuple[str, str] | None = None
+    for line in stdout.splitlines():
+        header = re.fullmatch(r"#(\d+) \[demo\]", line)
+        reply = re.fullmatch(r"\s+\u21b3 in the thread of #(\d+):", line)
+        edit = re.fullmatch(r"\s+\(updated #(\d+)\)", line)
+        if header:
+            parents[header.group(1)] = ""
+            current = (header.group(1), "parent")
+        elif reply or edit:
+            kind, match = ("reply", reply) if reply else ("edit", edit)
+            threads[kind].setdefault(match.group(1), []).append("")
+            current = (match.group(1), kind)
+        elif line.startswith(("\u2500", "-" * 20, "[", ">", "Summary", "Done")) or not line.strip():
+            current = None
+        elif current is not None:
+            key, kind = current
+            if kind == "parent":
+                parents[key] += line.strip() + "\n"
+            else:
+                threads[kind][key][-1] += line.strip() + "\n"
+    return parents, threads["reply"], threads["edit"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path_factory.mktemp("demo") / "charts"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL", "SEED"))}
+    result = subprocess.run([str(VENDORWATCH), "demo", "--output-dir", str(out)], cwd=out.parent, env=env,
+                            capture_output=True, text=True, timeout=120)
+    return result, out
+
+
+def test_demo_exits_zero_and_writes_the_digest_chart(demo_run) -> None:
+    result, out = demo_run
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    charts = list(out.glob("*.png"))
+    assert len(charts) == 1
+    assert charts[0].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"chart written to {charts[0]}" in result.stdout
+
+
+def test_demo_shows_the_commands_and_their_replies(demo_run) -> None:
+    stdout = demo_run[0].stdout
+    assert "> /vendorwatch watch scale-ai" in stdout
+    assert "Now watching Scale AI (scale-ai)" in stdout
+    assert "Did you mean Scale AI (scale-ai)" in stdout
+
+
+def test_the_meta_scale_story_is_one_parent_with_follow_ups_in_its_thread(demo_run) -> None:
+    parents, replies, edits = parse_console(demo_run[0].stdout)
+    meta_deal = [key for key, text in parents.items()
+                 if "Scale AI" in text and "Funding" in text and "Meta" in text]
+    assert len(meta_deal) == 1, parents
+    key = meta_deal[0]
+    follow_ups = [text for text in replies.get(key, []) if "More coverage" in text]
+    assert len(follow_ups) >= 2
+    assert any("Reuters" in text for text in follow_ups) and any("CNBC" in text for text in follow_ups)
+    assert edits.get(key), "the parent is updated as coverage grows"
+    assert "14.3" in edits[key][-1]
+    # later chapters of the story are their own alerts, each once
+    assert sum("Google" in text and "Customer loss" in text for text in parents.values()) == 1
+    assert sum("OpenAI" in text and "Customer loss" in text for text in parents.values()) == 1
+
+
+def test_old_items_on_a_first_poll_are_history_and_never_alerted(demo_run) -> None:
+    stdout = demo_run[0].stdout
+    assert "kept as history" in stdout
+    assert "Series B" not in stdout and "Series C" in stdout
+
+
+def test_look_alike_words_never_alert(demo_run) -> None:
+    stdout = demo_run[0].stdout
+    for phrase in DISTRACTORS:
+        assert phrase.lower() not in stdout.lower(), phrase
+
+
+def test_the_weekly_digest_covers_the_week_of_the_deal(demo_run) -> None:
+    stdout = demo_run[0].stdout
+    assert "Weekly digest: Jun 9 to Jun 15, 2025" in stdout
+    assert "raised $14.3B" in stdout
+
+
+def test_an_output_dir_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    result = subprocess.run([str(VENDORWATCH), "demo", "--output-dir", str(target)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"vendorwatch: --output-dir {target} is a file, not a directory"]
