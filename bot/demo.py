@@ -31,7 +31,7 @@ from watchers.storage.tables import Item
 from watchers.storage.types import utcnow
 
 CHANNEL = Request(platform="console", channel_id="demo", text="", user="you", channel_name="#vendor-news")
-COMMANDS = ("watch scale-ai", "watch mercor", "watch surge-ai", "watch openai", "watch scael",
+COMMANDS = ("watch scale-ai", "watch mercor", "watch surge-ai", "watch anthropic", "watch scael",
             "list")
 FIRST_POLL_MAX_AGE_HOURS = 48.0  # as the default: on a feed's first poll, older items are history
 RULE = "\u2500" * 78
