@@ -45,6 +45,17 @@ CASES = [
     ("word boundary", ["Metalworkers and Appendix"], []),
     ("xai exact case", ["XAI methods explain models"], []),
     ("domain in text", ["Visit scale.com for details"], ["scale-ai"]),
+    # the extra tracked companies: their names are also common words
+    ("reka alone", ["Reka chef wins award"], []),
+    ("moonshot alone", ["A moonshot for the city"], []),
+    ("moonshot ai project", ["Google's Moonshot AI Project takes shape"], ["google"]),
+    ("moonshot ai", ["Moonshot AI releases Kimi K2"], ["moonshot-ai"]),
+    ("hugging face in prose", ["Fans were hugging face to face"], []),
+    ("hugging face-to-face", ["Hugging Face-to-Face Meetings Return"], []),
+    ("hugging face", ["Hugging Face launches new models"], ["hugging-face"]),
+    ("character ai generic", ["Meta tests new Character AI chatbots"], ["meta"]),
+    ("character ai with cue", ["Chatbot startup Character AI hires"], ["character-ai"]),
+    ("character.ai", ["Character.AI bans teens"], ["character-ai"]),
 ]
 
 
