@@ -130,3 +130,61 @@ def test_metrics_render_counters_with_escaped_labels() -> None:
     assert 'vendorwatch_errors_total{kind="http_5xx"} 1' in text
     assert 'vendorwatch_errors_total{kind="we\\"ird\\nkind"} 2' in text
     assert "vendorwatch_messages_sent_total 0" in text
+
+
+async def test_run_polls_a_feed_and_delivers_to_a_console_channel(tmp_path: Path) -> None:
+    """The whole bot on one recorded feed: a console channel watching Scale AI gets the alert."""
+    import asyncio
+
+    import httpx
+
+    from bot.commands.core import CommandCore
+    from bot.demo_server import SampleFeedServer, load_sample_set
+    from bot.messages import Request
+    from watchers.feed_sources import add_user_feed
+    from watchers.registry import load_registry
+    from watchers.settings import default_seeds_dir, load_settings
+    from watchers.storage.db import make_engine, session_scope, upgrade
+
+    port = free_port()
+    env = run_env(tmp_path, port)
+    env.update(ALLOW_PRIVATE_FEED_URLS="1", FIRST_POLL_MAX_AGE_HOURS="1000000", THREAD_BATCH_SECONDS="0")
+    samples = load_sample_set(default_seeds_dir() / "sample")
+    server = SampleFeedServer(samples, samples.waves[1].at)
+    await server.start()
+    settings = load_settings(env, dotenv_path=None)
+    await upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with session_scope(engine) as session:
+            await add_user_feed(session, server.url("reuters-technology.xml"), "Reuters", None, settings)
+        core = CommandCore(engine, settings, load_registry(default_seeds_dir() / "companies.toml"))
+        reply = await core.handle(Request("console", "ops", "watch scale-ai", "me"))
+        assert not reply.is_error, reply.text
+    finally:
+        await engine.dispose()
+
+    proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=tmp_path, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        seen = ""
+        async with asyncio.timeout(STARTUP_LIMIT_SECONDS):
+            while "Meta to invest $14.3 billion in Scale AI" not in seen:
+                line = await proc.stdout.readline()
+                assert line, "vendorwatch run ended its output early"
+                seen += line.decode()
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
+            metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert health["last_poll_at"] is not None
+        assert 'vendorwatch_feeds_polled_total{status="ok"} 1' in metrics
+        assert "vendorwatch_items_stored_total 1" in metrics
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.close()
