@@ -54,7 +54,9 @@ def build_platforms(settings: Settings, **deps: Any) -> dict[str, Platform]:
         module_name, _, class_name = target.partition(":")
         try:
             adapter = getattr(importlib.import_module(module_name), class_name)
-        except (ModuleNotFoundError, AttributeError):
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
             log.error("%s credentials are set but this build has no %s adapter", name, name,
                       extra={"platform": name})
             continue
@@ -62,7 +64,10 @@ def build_platforms(settings: Settings, **deps: Any) -> dict[str, Platform]:
     if not platforms:
         from bot.console_platform import ConsolePlatform
 
-        print(CONSOLE_NOTICE, file=sys.stderr, flush=True)
+        wanted = [name for name, (is_on, _) in PLATFORM_ADAPTERS.items() if is_on(settings)]
+        notice = CONSOLE_NOTICE if not wanted else (
+            f"vendorwatch: {', '.join(wanted)} could not start; running with the console sink")
+        print(notice, file=sys.stderr, flush=True)
         platforms["console"] = ConsolePlatform()
     log.info("platforms on: %s", ", ".join(sorted(platforms)), extra={"count": len(platforms)})
     return platforms
