@@ -123,3 +123,15 @@ def test_malformed_rules_in_seeds_dir_is_refused(tmp_path: Path) -> None:
 def test_missing_companies_file_is_a_usage_error(tmp_path: Path) -> None:
     done = classify("--companies", str(tmp_path / "nope.toml"), stdin=b"")
     assert done.returncode == 2 and "no such file" in done.stderr.decode()
+
+
+def test_json_the_fast_parser_refuses_is_still_read() -> None:
+    stdin = (b'{"title": "Appen lays off staff", "id": 123456789012345678901234567890}\n'
+             b'{"title": "Appen \\ud800 lays off staff"}\n'
+             b'{"title": "Appen lays off staff", "score": NaN}\n'
+             b'{"title": "Appen lays off staff", "summary": "caf\xc3\xa9 \xe2\x80\x94 ok"}\n')
+    done = classify("-", stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [o["companies"] for o in out] == [["appen"]] * 4
+    assert out[1]["events"][0]["evidence"] == "Appen \ud800 lays off"

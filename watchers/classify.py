@@ -119,15 +119,17 @@ class RulesEngine:
         overridden: set[tuple[str, str]] = set()
         rendered = in_clause = None
         facts: dict[str, object] = {}
-        has_company = "\u27e6" in clause.slot_text
+        companies = clause.slot_text.count("\u27e6")
         for index in sorted(candidates):
             rule = self.rules[index]
             if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
-                    has_company or rule.uses_primary):
+                    companies or rule.uses_primary) or min(rule.min_tokens) > companies:
                 continue
             if rule.unless is not None and rule.unless.search(clause.slot_text):
                 continue
-            for pattern in rule.patterns:
+            for pattern, needs in zip(rule.patterns, rule.min_tokens):
+                if needs > companies:
+                    continue
                 for match in pattern.finditer(clause.slot_text):
                     if rendered is None:
                         rendered = _render(clause.slot_text, tokens)

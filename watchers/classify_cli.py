@@ -17,19 +17,40 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+import orjson
+
 from watchers.classify import RulesEngine
 from watchers.errors import UsageError
 
 BATCH_LINES = 512
 _EVENT_FIELDS = ("type", "subject", "counterparty", "status", "amount_usd", "stake_pct", "valuation_usd", "round",
                  "person", "role", "evidence", "rule", "confidence")
-_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_stdlib_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def _dumps(value: dict) -> bytes:
+    """One output line. orjson does the JSON (several times faster than the standard library: the
+    I/O was a third of the CLI's time); text orjson refuses (lone surrogates from an escaped input
+    string) is written by the standard library, escaped."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return _stdlib_dumps(value).encode("ascii")
+
+
+def _loads(line: bytes):
+    """orjson, and the standard library for what orjson refuses but JSON allows (integers beyond
+    64 bits, escaped lone surrogates), so that the same lines are accepted as before."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def _item(line: bytes, number: int) -> dict | str:
     """The parsed item, or the reason it cannot be classified."""
     try:
-        item = json.loads(line)
+        item = _loads(line)
     except (ValueError, RecursionError) as exc:
         return f"line {number}: not valid JSON ({str(exc).split(':')[0]})"
     if not isinstance(item, dict):
@@ -64,20 +85,22 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
     errors = 0
     lines = _lines(stream)
     while batch := list(islice(lines, BATCH_LINES)):
-        chunk: list[str] = []
+        chunk: list[bytes] = []
         for number, line in batch:
             item = _item(line, number)
             if isinstance(item, str):
                 errors += 1
-                chunk.append(f"error: {item}\n" if explain else _dumps({"error": item}))
+                chunk.append(f"error: {item}\n".encode("utf-8", "backslashreplace") if explain
+                             else _dumps({"error": item}))
                 continue
             result = engine.classify(item["title"], _text(item, "summary") or "", link=_text(item, "link"),
                                      source=_text(item, "source"))
             if explain:
-                chunk.append(f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n")
+                text = f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n"
+                chunk.append(text.encode("utf-8", "backslashreplace"))
             else:
                 chunk.append(_dumps(result_dict(result)))
-        out.write(("\n".join(chunk) + "\n").encode("utf-8", "backslashreplace"))
+        out.write(b"\n".join(chunk) + b"\n")
         out.flush()
     return errors
 

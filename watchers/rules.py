@@ -24,6 +24,8 @@ and `{name}` a macro of the `[macros]` table. Patterns are case-insensitive.
 from __future__ import annotations
 
 import re
+import re._constants as _sre
+import re._parser as _sre_parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,31 @@ class Rule:
     line: int = 0
     uses_primary: bool = field(default=False)
     orient: bool = False
+    # per pattern: how many company tokens a clause needs before the pattern can match it
+    min_tokens: tuple[int, ...] = ()
+
+
+def min_literal_count(pattern: re.Pattern, char: str = "\u27e6") -> int:
+    """How many times `char` occurs at least in any match of `pattern` (a lower bound: lookarounds
+    and backreferences count 0). A clause with fewer company tokens cannot match: skip it cheaply."""
+    code = ord(char)
+
+    def count(items) -> int:
+        total = 0
+        for op, arg in items:
+            if op is _sre.LITERAL:
+                total += arg == code
+            elif op is _sre.SUBPATTERN:
+                total += count(arg[-1])
+            elif op is _sre.ATOMIC_GROUP:
+                total += count(arg)
+            elif op is _sre.BRANCH:
+                total += min(count(branch) for branch in arg[1])
+            elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+                total += arg[0] * count(arg[2])
+        return total
+
+    return count(_sre_parse.parse(pattern.pattern, pattern.flags))
 
 
 def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: int = 0) -> str:
@@ -157,7 +184,8 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
         fail(f"rule {rule_id}: orient must be true or false", "orient")
     return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
-                uses_primary=any(s.subject == "primary" for s in emits))
+                uses_primary=any(s.subject == "primary" for s in emits),
+                min_tokens=tuple(min_literal_count(r) for r in compiled))
 
 
 def load_rules(path: Path) -> list[Rule]:
