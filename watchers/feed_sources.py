@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from watchers.address_guard import check_feed_url
 from watchers.errors import UsageError
 from watchers.registry import Company, Registry
 from watchers.settings import Settings
@@ -124,8 +125,6 @@ async def add_user_feed(session: AsyncSession, url: str, name: str | None, compa
 
     Raises UsageError (RefusedURL) for a refused URL and for a URL already in the table.
     """
-    from watchers.address_guard import check_feed_url
-
     url = url.strip()
     await check_feed_url(url, allow_private=settings.allow_private_feed_urls)
     existing = (await session.exec(select(Feed).where(Feed.url == url))).scalars().first()
