@@ -15,7 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -51,7 +51,7 @@ def demo_settings(settings: Settings, database_path: Path, samples: SampleSet) -
     shift = (utcnow() - samples.waves[0].at).total_seconds() / 3600
     return settings.replace(
         database_url=f"sqlite:///{database_path}", seed_feeds=False, allow_private_feed_urls=True,
-        thread_batch_seconds=0.0, slack_bot_token=None, slack_signing_secret=None, slack_app_token=None,
+        slack_bot_token=None, slack_signing_secret=None, slack_app_token=None,
         discord_bot_token=None, first_poll_max_age_hours=shift + FIRST_POLL_MAX_AGE_HOURS,
         feed_timeout_seconds=10.0, parse_workers=1, poll_interval_seconds=max(settings.poll_interval_seconds, 60),
         digest_weekday=0, digest_hour=9, digest_timezone="UTC")
@@ -101,7 +101,11 @@ class Demo:
         try:
             await self.orchestrator.refresh_sources()
             self.registry = rules.current.registry
-            self.sender = OutboxSender(self.engine, self.settings, {"console": ConsolePlatform()})
+            # The sender's clock runs one thread-batch window ahead: each wave's coverage is
+            # batched into one reply as it would be after THREAD_BATCH_SECONDS, without the wait.
+            ahead = timedelta(seconds=self.settings.thread_batch_seconds)
+            self.sender = OutboxSender(self.engine, self.settings, {"console": ConsolePlatform()},
+                                       clock=lambda: utcnow() + ahead)
             self.intro()
             await self.register_feeds()
             await self.commands()

@@ -159,8 +159,8 @@ def test_the_meta_scale_story_is_one_parent_with_follow_ups_in_its_thread(demo_r
     assert len(meta_deal) == 1, parents
     key = meta_deal[0]
     follow_ups = [text for text in replies.get(key, []) if "More coverage" in text]
-    assert len(follow_ups) >= 2
-    assert any("Reuters" in text for text in follow_ups) and any("CNBC" in text for text in follow_ups)
+    # the outlets of one poll arrive within THREAD_BATCH_SECONDS: one reply lists them all
+    assert any("Reuters" in text and "CNBC" in text and "The Verge" in text for text in follow_ups), follow_ups
     assert edits.get(key), "the parent is updated as coverage grows"
     assert "14.3" in edits[key][-1]
     # later chapters of the story are their own alerts, each once
