@@ -134,8 +134,9 @@ class RulesEngine:
                     if rendered is None:
                         rendered = _render(clause.slot_text, tokens)
                         in_clause = clause_status(rendered)
-                    status = extract_status(rendered, _render(match.group(0), tokens), in_clause)
-                    made = _bind(rule, match, tokens, primary, rendered, status, facts)
+                    evidence = _render(match.group(0), tokens)
+                    status = extract_status(rendered, evidence, in_clause)
+                    made = _bind(rule, match, tokens, primary, rendered, status, facts, evidence.strip())
                     made = [self._orient(e) for e in made] if rule.orient else made
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
@@ -209,8 +210,7 @@ def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | Non
 
 
 def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause_text: str, status: str,
-          facts: dict) -> list[Event]:
-    evidence = _render(match.group(0), tokens).strip()
+          facts: dict, evidence: str) -> list[Event]:
     made = []
     for spec in rule.emits:
         for subject in _slot_slugs(match, spec.subject, tokens, primary):
