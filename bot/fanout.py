@@ -106,26 +106,32 @@ async def fan_out_item(session: AsyncSession, item_id: int, settings: Settings, 
     return created
 
 
+def event_parties(events: list[dict[str, Any]]) -> list[str]:
+    """The companies these events are about: subjects and counterparties (a channel watching Meta
+    wants "Meta takes 49% of Scale AI" as much as one watching Scale AI)."""
+    return list(dict.fromkeys(slug for e in events for slug in (e.get("subject"), e.get("counterparty")) if slug))
+
+
 async def subscribed_channels(session: AsyncSession, events: list[dict[str, Any]]) -> dict[int, list[str]]:
-    """channel pk -> the subjects it watches among these events (active subscriptions whose types match)."""
-    subjects = list(dict.fromkeys(e.get("subject") for e in events if e.get("subject")))
-    if not subjects:
+    """channel pk -> the companies it watches among these events' parties (active subscriptions whose types match)."""
+    parties = event_parties(events)
+    if not parties:
         return {}
-    rows = (await session.exec(select(Subscription).where(col(Subscription.company_slug).in_(subjects),
+    rows = (await session.exec(select(Subscription).where(col(Subscription.company_slug).in_(parties),
                                                           col(Subscription.paused_reason).is_(None)))).all()
     result: dict[int, list[str]] = {}
     for sub in rows:
-        types = {e.get("type") for e in events if e.get("subject") == sub.company_slug}
+        types = {e.get("type") for e in events if sub.company_slug in (e.get("subject"), e.get("counterparty"))}
         if not sub.event_types or types & set(sub.event_types):
             result.setdefault(sub.channel_pk, []).append(sub.company_slug)
-    return dict(sorted(result.items()))
+    rank = {slug: i for i, slug in enumerate(parties)}
+    return {pk: sorted(slugs, key=rank.__getitem__) for pk, slugs in sorted(result.items())}
 
 
 async def _alerted_channels(session: AsyncSession, story: Story) -> list[int]:
     """Channels that already have this story's alert and still watch one of its subjects, unpaused:
     later coverage goes into their thread even when it names only other companies of the story."""
-    subjects = list(dict.fromkeys(e.get("subject") for e in story.events if e.get("subject")))
-    active = select(Subscription.channel_pk).where(col(Subscription.company_slug).in_(subjects),
+    active = select(Subscription.channel_pk).where(col(Subscription.company_slug).in_(event_parties(story.events)),
                                                    col(Subscription.paused_reason).is_(None))
     return list((await session.exec(select(Alert.channel_pk).where(
         Alert.story_id == story.id, col(Alert.channel_pk).in_(active)))).all())

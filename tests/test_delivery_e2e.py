@@ -42,7 +42,8 @@ async def test_a_story_becomes_one_alert_with_a_thread_edits_and_a_flagged_follo
 
     await add_item(engine, "Meta takes 49% stake in Scale AI for $14.3 billion - Reuters", FUNDING, at=clock(),
                    outlet="Reuters", link="https://reuters.example/scale")
-    assert await deliver(engine, settings, platform, clock, registry) == 2  # the parent and its context
+    # the parent and its context, in C-both and in C-meta (Meta is the investor)
+    assert await deliver(engine, settings, platform, clock, registry) == 4
     clock.advance(120)
     await add_item(engine, "Meta invests $14.3B in Scale AI", FUNDING, at=clock(), outlet="CNBC",
                    link="https://cnbc.example/scale")
@@ -64,7 +65,7 @@ async def test_a_story_becomes_one_alert_with_a_thread_edits_and_a_flagged_follo
         "Leadership change at Meta: Alexandr Wang (CEO)",
         "Sources: 4 outlets: Reuters, CNBC, The Verge, Bloomberg",
         "Why: rule funding.stake: \u201cMeta takes a 49% stake in Scale AI\u201d; "
-        "rule leadership.poach: \u201chires its CEO Alexandr Wang\u201d; this channel watches Scale AI",
+        "rule leadership.poach: \u201chires its CEO Alexandr Wang\u201d; this channel watches Scale AI, Meta",
         "story 1 \u00b7 first seen 2025-06-12 14:00 UTC",
         "    Context: Scale AI",
         "    Scale AI's known customers: OpenAI, Meta, Google, Microsoft",
@@ -80,10 +81,11 @@ async def test_a_story_becomes_one_alert_with_a_thread_edits_and_a_flagged_follo
     ]
     both_parent = platform.parents("C-both")[0]
     assert len(both_parent.edits) == 2  # one coalesced edit for the coverage, one for the hire
-    # a channel watching only Meta hears of the story when Meta has an event in it: one parent
+    # a channel watching only Meta hears of the story (Meta is the investor): one parent
     meta_parents = platform.parents("C-meta")
     assert len(meta_parents) == 1
-    assert meta_parents[0].message.title == "Scale AI / Meta: Funding, Leadership change"
+    assert meta_parents[0].message.title == "Scale AI: Funding"
+    assert meta_parents[0].edits[-1].title == "Scale AI / Meta: Funding, Leadership change"
     assert platform.parents("C-openai") == []
 
     # the publisher edits an item: the orchestrator does not refile it, and fan-out again sends nothing

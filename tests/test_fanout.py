@@ -28,7 +28,7 @@ async def test_an_item_with_several_events_is_one_parent_in_a_channel_watching_b
     assert "Funding of scale-ai from meta: $14.3B, 49% stake" in text
     assert "Leadership change at meta: Alexandr Wang (CEO)" in text
     assert "rule funding.stake: \u201cMeta takes 49% stake in Scale AI\u201d" in text
-    assert "this channel watches meta, scale-ai" in text
+    assert "this channel watches scale-ai, meta" in text
 
 
 async def test_subscriptions_filter_types_and_paused_channels_get_nothing(engine, settings) -> None:
@@ -130,11 +130,22 @@ async def test_later_coverage_naming_only_another_company_of_the_story_goes_into
     assert stories == [1]
     await fan_out(engine, settings, now=later)
     assert [r.kind for r in await outbox_rows(engine, channel) if r.kind != "edit"] == ["post", "reply"]
-    # a new event type of a company the channel does not watch stays out of its thread
-    other = await add_channel(engine, "C2", {"meta": ["funding"]})
+    # a channel that watches neither party gets nothing
+    other = await add_channel(engine, "C2", {"openai": []})
     await add_item(engine, "Meta invests in Scale AI", FUNDING, at=later, outlet="CNBC")
     await fan_out(engine, settings, now=later)
     assert await outbox_rows(engine, other) == []
+
+
+async def test_a_channel_watching_the_counterparty_is_alerted(engine, settings) -> None:
+    investor = await add_channel(engine, "C3", {"meta": ["funding"]})
+    customer = await add_channel(engine, "C4", {"openai": ["customer_loss"]})
+    await add_item(engine, "Meta invests in Scale AI", FUNDING, at=T0, outlet="CNBC")
+    loss = [{"type": "customer_loss", "subject": "scale-ai", "counterparty": "openai"}]
+    await add_item(engine, "OpenAI winds down work with Scale AI", loss, at=T0, outlet="Bloomberg")
+    await fan_out(engine, settings, now=T0)
+    assert [r.kind for r in await outbox_rows(engine, investor)][:1] == ["post"]
+    assert [r.kind for r in await outbox_rows(engine, customer)][:1] == ["post"]
 
 
 def test_relationships_follow_past_events_in_order() -> None:

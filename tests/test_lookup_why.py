@@ -108,7 +108,7 @@ async def test_why_not_watched_by_link_and_headline(core: CommandCore, engine) -
         "Rules: funding of Scale AI with Meta, $1B [rule funding.raise]; evidence \u201craises $1 billion\u201d"
         .replace(" [rule funding.raise]", "; rule funding.raise"),
         "Story: \u201cScale AI raises $1B from Meta\u201d (story 1: 3 outlets, 2 items, since 2026-11-15 12:00 UTC)",
-        "This channel: not sent: this channel does not watch Scale AI.",
+        "This channel: not sent: this channel does not watch Scale AI or Meta.",
     ])
     assert await why_text(core, "<https://news.example/scale-1b/|Scale>") == expected
     assert await why_text(core, "https://NEWS.example/scale-1b?utm_source=slack&fbclid=x#top") == expected

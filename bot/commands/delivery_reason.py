@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
-from bot.fanout import subscribed_channels
+from bot.fanout import event_parties, subscribed_channels
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
@@ -68,17 +68,18 @@ async def _why_not_selected(session: AsyncSession, events: list[dict], channel: 
                             name_of: Callable[[str], str]) -> str:
     subscriptions = [] if channel is None else list((await session.exec(select(Subscription).where(
         Subscription.channel_pk == channel.id))).all())
-    subjects = list(dict.fromkeys(e.get("subject") for e in events if e.get("subject")))
+    subjects = event_parties(events)
     by_slug = {s.company_slug: s for s in subscriptions}
     watched = [by_slug[s] for s in subjects if s in by_slug]
     if not watched:
         names = " or ".join(name_of(s) for s in subjects) or "its companies"
         return f"not sent: this channel does not watch {names}."
     wanted = [s for s in watched if not s.event_types
-              or any(e.get("type") in s.event_types for e in events if e.get("subject") == s.company_slug)]
+              or any(e.get("type") in s.event_types for e in events if s.company_slug in (e.get("subject"), e.get("counterparty")))]
     if not wanted:
         sub = watched[0]
-        kinds = ", ".join(dict.fromkeys(e.get("type", "?") for e in events if e.get("subject") == sub.company_slug))
+        kinds = ", ".join(dict.fromkeys(e.get("type", "?") for e in events
+                                    if sub.company_slug in (e.get("subject"), e.get("counterparty"))))
         return (f"not sent: this channel watches {name_of(sub.company_slug)} only for "
                 f"{describe_types(sub.event_types)}, and this item is {kinds}.")
     sub = next((s for s in wanted if s.paused_reason), None)
