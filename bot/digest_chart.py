@@ -29,7 +29,7 @@ def render_digest_chart(counts: Mapping[str, Mapping[str, int]], title: str) -> 
     rows = sorted(((name, dict(by_type)) for name, by_type in counts.items() if sum(by_type.values())),
                   key=lambda row: (-sum(row[1].values()), row[0].lower()))[:MAX_COMPANIES]
     rows.reverse()  # barh draws bottom-up: busiest on top
-    figure = Figure(figsize=(8, 1.2 + 0.45 * max(len(rows), 1)), dpi=100)
+    figure = Figure(figsize=(9, 1.6 + 0.45 * max(len(rows), 1)), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     names = [_plain(name) for name, _ in rows]
@@ -43,7 +43,8 @@ def render_digest_chart(counts: Mapping[str, Mapping[str, int]], title: str) -> 
         axes.text(0.5, 0.5, "no events this week", ha="center", va="center", transform=axes.transAxes)
         axes.set_yticks([])
     else:
-        axes.legend(loc="lower right", fontsize="small", frameon=False)
+        # beside the plot, never over a bar
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     axes.set_title(_plain(title))
     axes.set_xlabel("events")
     axes.xaxis.get_major_locator().set_params(integer=True)
