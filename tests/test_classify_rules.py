@@ -22,6 +22,14 @@ CASES = [
     ("bags", "iMerit bags $20 million from investors", "", {("funding", "imerit", None)}),
     ("closes round", "Handshake AI closes $50M round", "", {("funding", "handshake", None)}),
     ("in talks", "Anthropic in talks to raise funding at $170 billion valuation", "", {("funding", "anthropic", None)}),
+    ("seeks capital raise", "Surge AI seeks up to $1 billion in first capital raise", "",
+     {("funding", "surge-ai", None)}),
+    ("seeking funding", "Scale AI is seeking funding at a $20 billion valuation", "", {("funding", "scale-ai", None)}),
+    ("eyes round", "OpenAI eyes new investment round", "", {("funding", "openai", None)}),
+    ("looks to raise", "Mercor looks to raise $500 million in new funding", "", {("funding", "mercor", None)}),
+    ("denies seeking funding", "Scale AI denies seeking funding", "", set()),
+    ("seeks partners", "Scale AI seeks partners for data deal", "", set()),
+    ("eyes investment in other", "Meta eyes investment in Scale AI", "", {("funding", "scale-ai", "meta")}),
     ("valued at", "Perplexity valued at $20 billion after new round", "", {("funding", "perplexity", None)}),
     ("invests in", "Nvidia invests $100 million in Mistral AI", "", {("funding", "mistral", "nvidia")}),
     ("takes stake", "Meta takes 49% stake in Scale AI for $14.3 billion", "", {("funding", "scale-ai", "meta")}),
@@ -207,3 +215,14 @@ def test_html_entities_outlet_suffix_and_invisible_characters(engine: RulesEngin
     assert {(e.type, e.subject) for e in result.events} == {("funding", "surge-ai")}
     rtl = engine.classify("\u202eOpenAI\u202c lays off 5% of staff")
     assert rtl.companies == ["openai"] and rtl.events[0].type == "layoffs"
+
+
+@pytest.mark.parametrize("title,status", [
+    ("Surge AI seeks up to $1 billion in first capital raise", "in_talks"),
+    ("Scale AI is seeking funding at a $20 billion valuation", "in_talks"),
+    ("OpenAI eyes new investment round", "in_talks"),
+    ("Mercor looks to raise $500 million in new funding", "planned"),
+])
+def test_seeking_funding_is_not_done(engine: RulesEngine, title: str, status: str) -> None:
+    events = engine.classify(title).events
+    assert [(e.type, e.status) for e in events] == [("funding", status)], engine.explain(engine.classify(title))

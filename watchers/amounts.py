@@ -36,7 +36,7 @@ _STATUS = (
     ("denied", re.compile(r"\b(?:den(?:y|ies|ied)|rejects? (?:the )?reports?|no plans? to|not in talks|"
                           r"refutes?|dismiss(?:es|ed)? reports?|calls? (?:the )?reports? (?:false|untrue))\b", re.I)),
     ("in_talks", re.compile(r"\b(?:in (?:early |advanced |final )?(?:talks|discussions|negotiations)|nears?(?: a)? deal|"
-                            r"close to (?:a )?deal|explor(?:es|ing)|weighs|considers|mulls|eyes|seeks?|"
+                            r"close to (?:a )?deal|explor(?:es|ing)|weighs|considers|mulls|ey(?:es|ing)|seek(?:s|ing)?|"
                             r"courts?|pitch(?:es|ing) investors)\b", re.I)),
     ("rumored", re.compile(r"\b(?:reportedly|report(?:s|ed)? (?:that|says)|sources? (?:say|said)|people familiar|"
                            r"according to (?:a |the )?(?:report|people|sources)|rumou?r)\b", re.I)),
@@ -59,7 +59,7 @@ _LEADER_VERB = re.compile(r"\b(?:steps?|resign|quit|leav|depart|exit|join|retire
 _STATUS_WORDS = {
     "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report"),
     "in_talks": ("talks", "discussion", "negotiation", "near", "close to", "explor", "weigh", "consider", "mull",
-                 "eyes", "seek", "court", "pitch"),
+                 "eye", "seek", "court", "pitch"),
     "rumored": ("report", "source", "familiar", "according to", "rumo"),
     "planned": ("plan", "to raise", "to acquire", "to buy", "to cut", "to lay off", "to invest", "set to", "will ",
                 "agree"),
