@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,6 +112,26 @@ def _insert(session: AsyncSession):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemRow)
 
 
+_ITEMS = ItemRow.__table__
+# Core, one executemany per shape: an edit is a plain column update, the ORM adds nothing to it.
+_EDIT = (update(_ITEMS).where(_ITEMS.c.id == bindparam("row_id"))
+         .values(title=bindparam("new_title"), summary=bindparam("new_summary"),
+                 content_hash=bindparam("new_content_hash"), updated_at=bindparam("new_updated_at"),
+                 companies=bindparam("new_companies"), events=bindparam("new_events")))
+_EDIT_DATED = _EDIT.values(published_at=bindparam("new_published_at"))
+
+
+def _edit_params(edited: EditedItem, now: datetime) -> dict[str, Any]:
+    item = edited.item
+    params: dict[str, Any] = dict(row_id=edited.row_id, new_title=item.title, new_summary=item.summary or "",
+                                  new_content_hash=item.content_hash, new_updated_at=now,
+                                  new_companies=list(edited.classification.companies),
+                                  new_events=[event.to_dict() for event in edited.classification.events])
+    if item.published is not None:
+        params["new_published_at"] = item.published
+    return params
+
+
 async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
                       now: datetime) -> list[tuple[ItemRow, NewItem]]:
     """Insert the new items and update the edited ones; returns the rows this call inserted."""
@@ -122,13 +142,10 @@ async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
         result = await session.exec(statement, params=[_row(new, feed_id, now) for new in plan.new])
         rows = result.scalars().all()
         inserted = [(row, by_key[row.key]) for row in rows]
-    for edited in plan.edited:
-        item = edited.item
-        values: dict[str, Any] = dict(title=item.title, summary=item.summary or "", content_hash=item.content_hash,
-                                      updated_at=now, companies=list(edited.classification.companies),
-                                      events=[event.to_dict() for event in edited.classification.events])
-        if item.published is not None:
-            values["published_at"] = item.published
-        await session.exec(update(ItemRow).where(ItemRow.id == edited.row_id).values(**values)
-                           .execution_options(synchronize_session=False))
+    with_date = [_edit_params(edited, now) for edited in plan.edited if edited.item.published is not None]
+    without_date = [_edit_params(edited, now) for edited in plan.edited if edited.item.published is None]
+    if with_date:
+        await session.exec(_EDIT_DATED, params=with_date)
+    if without_date:
+        await session.exec(_EDIT, params=without_date)
     return inserted
