@@ -123,7 +123,7 @@ class RulesEngine:
         for index in sorted(candidates):
             rule = self.rules[index]
             if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
-                    companies or rule.uses_primary) or min(rule.min_tokens) > companies:
+                    companies or rule.uses_primary) or rule.fewest_tokens > companies:
                 continue
             if rule.unless is not None and rule.unless.search(clause.slot_text):
                 continue
@@ -132,7 +132,7 @@ class RulesEngine:
                     continue
                 for match in pattern.finditer(clause.slot_text):
                     if rendered is None:
-                        rendered = _render(clause.slot_text, tokens)
+                        rendered = clause.text  # the slot text with its tokens put back is the clause
                         in_clause = clause_status(rendered)
                     evidence = _render(match.group(0), tokens)
                     status = extract_status(rendered, evidence, in_clause)

@@ -66,6 +66,7 @@ class Rule:
     orient: bool = False
     # per pattern: how many company tokens a clause needs before the pattern can match it
     min_tokens: tuple[int, ...] = ()
+    fewest_tokens: int = 0  # min(min_tokens): a clause with fewer company tokens skips the rule
 
 
 def min_tokens(pattern: str) -> int:
@@ -197,7 +198,7 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
     return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits),
-                min_tokens=tuple(min_tokens(p) for p in patterns))
+                min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs))
 
 
 def load_rules(path: Path) -> list[Rule]:

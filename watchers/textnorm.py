@@ -32,6 +32,9 @@ _OUTLET_SUFFIX = re.compile(r"\s+[-|]\s+([^-|]{1,40})$")
 def clean(text: str, limit: int) -> str:
     """Decode entities (twice, for double-encoded feeds), drop tags and invisibles, unify quotes."""
     text = text[: limit * 4]
+    if text.isascii() and "&" not in text and "<" not in text and "  " not in text and (
+            "\t" not in text and "\n" not in text and "\r" not in text):
+        return text.strip()[:limit]  # the usual headline: nothing to decode, drop or unify
     for _ in range(2):
         if "&" not in text:
             break
