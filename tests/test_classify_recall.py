@@ -1,0 +1,71 @@
+"""Recall of wordings seen in real coverage (June 2025, Meta and Scale AI), as a table of named cases.
+
+Each phrasing has a few variants, written for the wording rather than one headline, and look-alikes
+that must stay eventless. Expected events are (type, subject, counterparty).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watchers.classify import RulesEngine
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+CASES = [
+    # customer leaves vendor: split / part ways / step back / pull back / walk away / retreat
+    ("split with, appositive", "Google, Scale AI's largest customer, plans to split with Scale after Meta deal, "
+     "sources say", "", {("customer_loss", "scale-ai", "google")}),
+    ("splits with", "Google splits with Scale AI", "", {("customer_loss", "scale-ai", "google")}),
+    ("parts ways with", "OpenAI parts ways with Surge AI over pricing", "", {("customer_loss", "surge-ai", "openai")}),
+    ("parted ways, appositive", "Meta, a longtime client, parted ways with Appen", "",
+     {("customer_loss", "appen", "meta")}),
+    ("step back from, list with owner", "Microsoft and Elon Musk's xAI also step back from Scale AI, sources say", "",
+     {("customer_loss", "scale-ai", "microsoft"), ("customer_loss", "scale-ai", "xai")}),
+    ("back away from, list", "Microsoft, Google and xAI back away from Scale AI", "",
+     {("customer_loss", "scale-ai", "microsoft"), ("customer_loss", "scale-ai", "google"),
+      ("customer_loss", "scale-ai", "xai")}),
+    ("pulls back from", "Google pulls back from Labelbox after acquisition", "",
+     {("customer_loss", "labelbox", "google")}),
+    ("walks away from", "Anthropic walks away from Surge AI", "", {("customer_loss", "surge-ai", "anthropic")}),
+    ("retreats from", "OpenAI retreats from Scale AI", "", {("customer_loss", "scale-ai", "openai")}),
+    ("steps back from investment", "Nvidia steps back from OpenAI investment", "", set()),
+    ("pulls back from investment talks", "Apple pulls back from OpenAI investment talks", "", set()),
+    ("walks away from deal talks", "Scale AI walks away from Meta deal talks", "", set()),
+    ("steps back from board", "Meta steps back from Scale AI board", "", set()),
+    ("splits a unit", "Google splits its cloud unit", "", set()),
+    ("splits into", "Scale AI splits into two companies", "", set()),
+    # customer stops the vendor's work
+    ("phasing out vendor work", "OpenAI phasing out Scale AI work after Meta deal", "",
+     {("customer_loss", "scale-ai", "openai")}),
+    ("winds down vendor projects", "Google winds down Surge AI projects", "", {("customer_loss", "surge-ai", "google")}),
+    ("pauses vendor contracts", "xAI pauses Scale AI data labeling contracts", "", {("customer_loss", "scale-ai", "xai")}),
+    ("halts vendor work", "Microsoft halts Appen work", "", {("customer_loss", "appen", "microsoft")}),
+    ("vendor winds down customer work", "Scale AI winds down OpenAI work", "", {("customer_loss", "scale-ai", "openai")}),
+    ("pauses investment", "OpenAI pauses Scale AI investment", "", set()),
+    ("ends own product work", "Google ends Gemini work", "", set()),
+    # valuation after an investor's money
+    ("valued after investment", "Scale AI valued at $29 billion after Meta investment", "",
+     {("funding", "scale-ai", "meta")}),
+    ("valued following stake", "Surge AI valued at $25 billion following Nvidia stake", "",
+     {("funding", "surge-ai", "nvidia")}),
+    ("valued after a deal", "Mercor valued at $10 billion after Meta deal", "", {("funding", "mercor", None)}),
+    ("valued with customer", "Mercor valued at $10 billion with Meta as customer", "", {("funding", "mercor", None)}),
+    # closing an investment, not a bare deal
+    ("closes investment", "Meta closes $14.3 billion Scale AI investment", "", {("funding", "scale-ai", "meta")}),
+    ("closes bare deal", "Meta closes $14.3 billion Scale AI deal", "", set()),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> RulesEngine:
+    return RulesEngine.load(SEEDS)
+
+
+@pytest.mark.parametrize("title,summary,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_case(engine: RulesEngine, title: str, summary: str, expected: set) -> None:
+    result = engine.classify(title, summary)
+    found = {(e.type, e.subject, e.counterparty) for e in result.events}
+    assert found == expected, engine.explain(result)
