@@ -37,12 +37,12 @@ WORDS = ("model data annotation quality evaluation contract workforce pipeline t
          "benchmark review labeling safety research enterprise platform market report").split()
 
 
-def feed_entries(feed: int, items: int, now: datetime) -> list[tuple]:
-    """`items` entries, newest first; one in four carries an event about a tracked company."""
+def feed_entries(feed: int, items: int, now: datetime, event_every: int = 4) -> list[tuple]:
+    """`items` entries, newest first; one in `event_every` carries an event about a tracked company."""
     entries = []
     for n in range(items):
         company = COMPANIES[(feed + n) % len(COMPANIES)]
-        if (feed + n) % 4 == 0:
+        if (feed + n) % event_every == 0:
             event = EVENTS[(feed * 7 + n) % len(EVENTS)]
             other = COMPANIES[(feed + 3 * n + 1) % len(COMPANIES)]
             detail = event % ((feed + n) % 90 + 10) if "%d" in event else event % other
@@ -55,11 +55,11 @@ def feed_entries(feed: int, items: int, now: datetime) -> list[tuple]:
     return entries
 
 
-def feed_body(feed: int, items: int, now: datetime, skip: int = 0) -> bytes:
-    return rss(feed_entries(feed, items, now)[skip:], title=f"Bench feed {feed}")
+def feed_body(feed: int, items: int, now: datetime, skip: int = 0, event_every: int = 4) -> bytes:
+    return rss(feed_entries(feed, items, now, event_every)[skip:], title=f"Bench feed {feed}")
 
 
-def serve(feeds: int, items: int, now: datetime, ready: "multiprocessing.Queue[int]",
+def serve(feeds: int, items: int, now: datetime, event_every: int, ready: "multiprocessing.Queue[int]",
           done: "multiprocessing.Event") -> None:
     """The loopback server process: odd feeds changed (new ETag), even feeds answer 304."""
     from tests.feedserver import FeedServer
@@ -68,7 +68,7 @@ def serve(feeds: int, items: int, now: datetime, ready: "multiprocessing.Queue[i
         unchanged = b'<?xml version="1.0"?><rss version="2.0"><channel><title>same</title></channel></rss>'
         for feed in range(feeds):
             if feed % 2:
-                server.serve(f"/feed/{feed}.xml", feed_body(feed, items, now), etag=f'"new-{feed}"')
+                server.serve(f"/feed/{feed}.xml", feed_body(feed, items, now, event_every=event_every), etag=f'"new-{feed}"')
             else:
                 server.serve(f"/feed/{feed}.xml", unchanged, etag=f'"same-{feed}"')
         ready.put(server.port)
@@ -124,18 +124,20 @@ def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
     return seconds
 
 
-def known_items(feed_id: int, url: str, feed: int, items: int, new_items: int, now: datetime) -> list[dict]:
+def known_items(feed_id: int, url: str, feed: int, items: int, new_items: int, now: datetime,
+                event_every: int) -> list[dict]:
     """The rows a previous poll stored: every item of the feed but the `new_items` newest."""
     from watchers.normalize import normalize_entries
     from watchers.parse_worker import parse_feed_bytes
 
-    parsed = parse_feed_bytes(feed_body(feed, items, now, skip=new_items), "application/rss+xml", url)
+    parsed = parse_feed_bytes(feed_body(feed, items, now, skip=new_items, event_every=event_every), "application/rss+xml", url)
     return [dict(key=i.key, feed_id=feed_id, title=i.title, outlet=i.outlet, link=i.link, summary=i.summary,
                  published_at=i.published, first_seen_at=now, content_hash=i.content_hash, history=False,
                  companies=[], events=[]) for i in normalize_entries(parsed, feed_id=feed_id, feed_url=url, now=now)]
 
 
-async def prepare(database_url: str, feeds: int, items: int, new_items: int, now: datetime, port: int) -> None:
+async def prepare(database_url: str, feeds: int, items: int, new_items: int, now: datetime, port: int,
+                  event_every: int) -> None:
     from sqlalchemy import insert, select, text
 
     from watchers.storage.db import make_engine, session_scope, upgrade
@@ -158,7 +160,8 @@ async def prepare(database_url: str, feeds: int, items: int, new_items: int, now
         await session.exec(insert(Feed), params=rows)
         ids = dict((await session.exec(select(Feed.url, Feed.id))).all())
         known = [row for n in range(1, feeds, 2)
-                 for row in known_items(ids[rows[n]["url"]], rows[n]["url"], n, items, new_items, now)]
+                 for row in known_items(ids[rows[n]["url"]], rows[n]["url"], n, items, new_items, now,
+                                            event_every)]
         if known:
             await session.exec(insert(ItemRow), params=known)
     await engine.dispose()
@@ -194,18 +197,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new-items", type=int, default=2, help="of those, new since the last poll")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--all-events", action="store_true",
+                        help="the story step's worst case: every item of a changed feed is new and carries an event")
     args = parser.parse_args(argv)
+    event_every = 1 if args.all_events else 4
+    if args.all_events:
+        args.new_items = args.items
 
     workdir = tempfile.mkdtemp(prefix="vw-bench-")
     database_url = args.database_url or f"sqlite:///{os.path.join(workdir, 'bench.db')}"
     context = multiprocessing.get_context("spawn")
     ready, done = context.Queue(), context.Event()
     now = datetime.now(timezone.utc)
-    server = context.Process(target=serve, args=(args.feeds, args.items, now, ready, done), daemon=True)
+    server = context.Process(target=serve, args=(args.feeds, args.items, now, event_every, ready, done), daemon=True)
     server.start()
     try:
         port = ready.get(timeout=120)
-        asyncio.run(prepare(database_url, args.feeds, args.items, args.new_items, now, port))
+        asyncio.run(prepare(database_url, args.feeds, args.items, args.new_items, now, port, event_every))
         with PeakMemory(exclude={server.pid}) as memory:
             before = cpu_seconds(memory.processes())
             outcomes, elapsed, after = asyncio.run(cycle(database_url, args.concurrency, memory))
