@@ -56,6 +56,32 @@ CASES = [
     # closing an investment, not a bare deal
     ("closes investment", "Meta closes $14.3 billion Scale AI investment", "", {("funding", "scale-ai", "meta")}),
     ("closes bare deal", "Meta closes $14.3 billion Scale AI deal", "", set()),
+    # a known person (companies.toml people) leaves the company they are known for
+    ("known person leaves to join", "Meta invests $14.3 billion in Scale AI as Alexandr Wang leaves to join Meta", "",
+     {("funding", "scale-ai", "meta"), ("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    ("known person departs for", "Alexandr Wang departs for Meta", "",
+     {("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    ("known person exits, title case", "Alexandr Wang Exits To Join Meta Superintelligence Lab", "",
+     {("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    ("known person leaves a named company", "Alexandr Wang leaves Meta", "", {("leadership_change", "meta", None)}),
+    ("known person of another company", "Meta's Alexandr Wang leaves", "", set()),
+    ("leaves the door open", "Alexandr Wang leaves door open to Meta return", "", set()),
+    ("role at another company", "Meta AI chief Alexandr Wang leaves to join OpenAI", "",
+     {("leadership_change", "meta", None), ("leadership_change", "openai", None)}),
+    ("known person's new role elsewhere", "Alexandr Wang is chief AI officer at Meta", "", set()),
+    # an interim or new chief: the company named with the person, or the known person's company
+    ("company's chief is interim CEO", "Scale AI's strategy chief Jason Droege is interim CEO", "",
+     {("leadership_change", "scale-ai", None)}),
+    ("company chief named interim CEO", "Scale AI strategy chief Jason Droege named interim CEO", "",
+     {("leadership_change", "scale-ai", None)}),
+    ("names interim CEO", "Scale AI names Jason Droege interim CEO", "", {("leadership_change", "scale-ai", None)}),
+    ("known person will serve as interim", "Meta deal closes",
+     "Strategy chief Jason Droege will serve as interim CEO.", {("leadership_change", "scale-ai", None)}),
+    ("known person is the new CEO", "Meta deal closes", "Jason Droege is the new CEO.",
+     {("leadership_change", "scale-ai", None)}),
+    ("known person is CEO, a description", "Meta deal closes", "Jason Droege is CEO.", set()),
+    ("unknown person is new CEO", "Surge AI raises $1B", "John Smith is the new CEO.", {("funding", "surge-ai", None)}),
+    ("company chief is CEO, a description", "Scale AI strategy chief Jason Droege is CEO", "", set()),
 ]
 
 

@@ -42,7 +42,7 @@ from watchers.amounts import clause_status, extract_facts, extract_person_role, 
 from watchers.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
 from watchers.registry import Company, Registry, load_registry
-from watchers.rules import TOKEN, Rule, load_rules
+from watchers.rules import PERSON_SLOT, TOKEN, Rule, load_rules
 from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
 
@@ -60,6 +60,11 @@ class RulesEngine:
         self.registry = registry
         self.rules = rules
         self.matcher = Matcher(registry)
+        # known person (lowercased) -> the companies they are known for
+        self._people: dict[str, list[str]] = {}
+        for company in registry:
+            for person in company.people:
+                self._people.setdefault(person.lower(), []).append(company.slug)
         self._triggers = ahocorasick.Automaton()
         by_trigger: dict[str, set[int]] = {}
         for index, rule in enumerate(rules):
@@ -99,12 +104,17 @@ class RulesEngine:
             return result
         primary = next((h.slug for c in clauses if c.where == "title" for h in c.found if not h.background), None)
         events: list[Event] = []
+        pending: dict[int, tuple] = {}
         for clause in clauses:
-            events.extend(self._clause_events(clause, tokens, primary))
+            events.extend(self._clause_events(clause, tokens, primary, pending))
         result.events = _resolve(events)
+        for event in result.events:
+            _complete(event, tokens, *pending[id(event)])
         return result
 
-    def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None) -> list[Event]:
+    def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None,
+                       pending: dict[int, tuple]) -> list[Event]:
+        """Events of one clause, bare: what `_complete` adds to each survivor goes into `pending`."""
         lowered = clause.slot_text.lower()
         candidates: set[int] = set()
         size = len(lowered)
@@ -117,13 +127,13 @@ class RulesEngine:
             return []
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
-        rendered = in_clause = None
+        in_clause: str | None = ""
         facts: dict[str, object] = {}
         companies = clause.slot_text.count("\u27e6")
         for index in sorted(candidates):
             rule = self.rules[index]
             if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
-                    companies or rule.uses_primary) or rule.fewest_tokens > companies:
+                    companies or rule.uses_primary or rule.uses_people) or rule.fewest_tokens > companies:
                 continue
             if rule.unless is not None and rule.unless.search(clause.slot_text):
                 continue
@@ -131,16 +141,18 @@ class RulesEngine:
                 if needs > companies:
                     continue
                 for match in pattern.finditer(clause.slot_text):
-                    if rendered is None:
-                        rendered = clause.text  # the slot text with its tokens put back is the clause
-                        in_clause = clause_status(rendered)
-                    evidence = _render(match.group(0), tokens)
-                    status = extract_status(rendered, evidence, in_clause)
-                    made = _bind(rule, match, tokens, primary, rendered, status, facts, evidence.strip())
+                    if in_clause == "":
+                        # the slot text with its tokens put back is the clause text
+                        in_clause = clause_status(clause.text)
+                        if in_clause == "denied":  # a denial drops every event of the clause
+                            return []
+                    made = _bind(rule, match, tokens, primary, self._people)
                     made = [self._orient(e) for e in made] if rule.orient else made
+                    for event in made:
+                        pending[id(event)] = (clause.text, match, in_clause, facts)
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
-        return [e for e in found if (e.type, e.subject) not in overridden and e.status != "denied"]
+        return [e for e in found if (e.type, e.subject) not in overridden]
 
     def _orient(self, event: Event) -> Event:
         """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
@@ -198,7 +210,8 @@ def _render(text: str, tokens: list[Found]) -> str:
     return TOKEN.sub(lambda m: tokens[int(m.group(1))].alias, text)
 
 
-def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | None) -> list[str | None]:
+def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | None,
+                people: dict[str, list[str]]) -> list[str | None]:
     if slot is None:
         return [None]
     if slot == "primary":
@@ -206,26 +219,36 @@ def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | Non
     if slot not in match.re.groupindex:
         return [None]
     text = match.group(slot) or ""
+    if slot == PERSON_SLOT:
+        padded = f" {text.lower()} "
+        named = (slug for name, slugs in people.items() if f" {name} " in padded for slug in slugs)
+        return list(dict.fromkeys(named)) or [None]
     return list(dict.fromkeys(tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
 
 
-def _bind(rule: Rule, match, tokens: list[Found], primary: str | None, clause_text: str, status: str,
-          facts: dict, evidence: str) -> list[Event]:
+def _bind(rule: Rule, match, tokens: list[Found], primary: str | None,
+          people: dict[str, list[str]]) -> list[Event]:
     made = []
     for spec in rule.emits:
-        for subject in _slot_slugs(match, spec.subject, tokens, primary):
+        for subject in _slot_slugs(match, spec.subject, tokens, primary, people):
             if subject is None:
                 continue
-            counterparties = _slot_slugs(match, spec.counterparty, tokens, primary)
+            counterparties = _slot_slugs(match, spec.counterparty, tokens, primary, people)
             if counterparties == [subject]:
                 continue
             for counterparty in counterparties:
-                event = Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
-                              else counterparty, status=status, evidence=evidence, rule=rule.id,
-                              confidence=rule.confidence)
-                _add_facts(event, clause_text, facts)
-                made.append(event)
+                made.append(Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
+                                  else counterparty, rule=rule.id, confidence=rule.confidence))
     return made
+
+
+def _complete(event: Event, tokens: list[Found], clause_text: str, match, in_clause: str | None,
+              facts: dict) -> None:
+    """Evidence, status and facts, for the events that survive conflicts only."""
+    evidence = _render(match.group(0), tokens)
+    event.status = extract_status(clause_text, evidence, in_clause)
+    event.evidence = evidence.strip()
+    _add_facts(event, clause_text, facts)
 
 
 def _add_facts(event: Event, text: str, cache: dict) -> None:

@@ -19,6 +19,8 @@ In a pattern `{X}` is one company ("⟦3⟧" in the slot text), `{X!}` one compa
 a preposition ("for Meta" is nobody's subject), `{X+}` a list of companies ("A, B and C"),
 `{X*}` any stretch of the clause whose companies all bind, `{T}` the triggers,
 and `{name}` a macro of the `[macros]` table. Patterns are case-insensitive.
+A group named `P` (written `(?P<P>...)`) is a person: it binds the companies whose known `people`
+(seeds/companies.toml) it names, and its rules also see clauses naming no company.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from watchers.errors import ConfigError
 from watchers.models import EVENT_TYPES
 from watchers.registry import key_line, read_toml
 
+PERSON_SLOT = "P"
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
 _ONE = r"\u27e6\d+\u27e7"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)([+*!]?)\}")
@@ -63,6 +66,7 @@ class Rule:
     confidence: float = 0.9
     line: int = 0
     uses_primary: bool = field(default=False)
+    uses_people: bool = False  # a slot of the rule is the person group P
     orient: bool = False
     # per pattern: how many company tokens a clause needs before the pattern can match it
     min_tokens: tuple[int, ...] = ()
@@ -198,6 +202,7 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
     return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits),
+                uses_people=any(s.subject == PERSON_SLOT for s in emits),
                 min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs))
 
 
