@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from watchers.classify import RulesEngine
+from watchers.textnorm import clean, sentences, strip_outlet
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -226,3 +227,32 @@ def test_html_entities_outlet_suffix_and_invisible_characters(engine: RulesEngin
 def test_seeking_funding_is_not_done(engine: RulesEngine, title: str, status: str) -> None:
     events = engine.classify(title).events
     assert [(e.type, e.status) for e in events] == [("funding", status)], engine.explain(engine.classify(title))
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Scale AI raises $1B", "Scale AI raises $1B"),
+    ("  Scale AI\traises\n$1B  ", "Scale AI raises $1B"),
+    ("Scale  AI raises", "Scale AI raises"),
+    ("Scale AI &amp; Meta", "Scale AI & Meta"),
+    ("<b>Scale AI</b> raises", "Scale AI raises"),
+    ("Scale\u00a0AI \u201cdeal\u201d", 'Scale AI "deal"'),
+])
+def test_clean_plain_and_marked_up_text_alike(raw: str, expected: str) -> None:
+    assert clean(raw, 1000) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", []),
+    ("One sentence without a break", ["One sentence without a break"]),
+    ("Ends with a stop.", ["Ends with a stop."]),
+    ("First one. Second one", ["First one.", "Second one"]),
+    ("U.S. firm raises money", ["U.S. firm raises money"]),
+    ("a; b", ["a", "b"]),
+])
+def test_sentences_with_and_without_breaks(text: str, expected: list) -> None:
+    assert sentences(text) == expected
+
+
+def test_outlet_suffix_only_after_a_dash_or_bar() -> None:
+    assert strip_outlet("Scale AI raises $1B - Reuters") == "Scale AI raises $1B"
+    assert strip_outlet("Scale AI raises $1B") == "Scale AI raises $1B"

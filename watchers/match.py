@@ -124,11 +124,12 @@ class Matcher:
             if hit.start >= last_end:
                 kept.append(hit)
                 last_end = hit.end
-        for hit in kept:
-            window = lowered[max(0, hit.start - 40):hit.start]
-            if any(cue in window for cue in _BACKGROUND_CUES) and _BACKGROUND.search(text, max(0, hit.start - 40),
-                                                                                      hit.start):
-                hit.background = True
+        if any(cue in lowered for cue in _BACKGROUND_CUES):  # most texts have none: skip the per-hit look
+            for hit in kept:
+                window = lowered[max(0, hit.start - 40):hit.start]
+                if any(cue in window for cue in _BACKGROUND_CUES) and _BACKGROUND.search(
+                        text, max(0, hit.start - 40), hit.start):
+                    hit.background = True
         return kept, people
 
     def link_slugs(self, link: str | None) -> set[str]:

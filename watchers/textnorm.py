@@ -49,6 +49,8 @@ def clean(text: str, limit: int) -> str:
 
 def strip_outlet(title: str, source: str | None = None) -> str:
     """The headline without a trailing " - Outlet" of at most five words."""
+    if "-" not in title and "|" not in title:
+        return title
     found = _OUTLET_SUFFIX.search(title)
     if not found:
         return title
@@ -64,10 +66,13 @@ _ABBREVIATIONS = {"u.s", "u.k", "inc", "corp", "ltd", "co", "mr", "ms", "mrs", "
                   "e.g", "i.e", "gen", "sen", "rep", "gov", "lt", "col", "dept"}
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[\"'(]?[A-Z0-9])")
 _CLAUSE_BREAK = re.compile(r";\s+")
+_MAYBE_END = re.compile(r"[.!?]\s")
 
 
 def sentences(text: str) -> list[str]:
     """Sentences and ;-clauses of a summary, not cut after abbreviations such as U.S. or Inc."""
+    if ";" not in text and not _MAYBE_END.search(text):
+        return [text.strip()] if text.strip() else []  # one sentence: nothing to split
     parts: list[str] = []
     start = 0
     for found in _SENTENCE_END.finditer(text):
