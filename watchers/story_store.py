@@ -12,6 +12,7 @@ That is rare and harmless (two alerts), so no lock is taken for new stories.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watchers.amounts import money_spans
-from watchers.cluster import StoryView, best_story, headline, item_view
+from watchers.cluster import ItemView, StoryView, best_story, headline, item_view
 from watchers.models import Classification
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
@@ -75,6 +76,26 @@ async def file_item(session: AsyncSession, item: Item, classification: Classific
     return [story.id]
 
 
+# Story members' views, kept between filings: in a busy window each filing would otherwise re-read
+# and re-build the views of every member of every candidate story. Keyed by what a view is built
+# from (an edit changes content_hash with title, events and companies), bounded, process-local.
+_MEMBER_VIEWS: OrderedDict[tuple, ItemView] = OrderedDict()
+MAX_CACHED_VIEWS = 5000
+
+
+def _cache_key(member: Any, now: datetime) -> tuple | None:
+    """None for an item dated in the future: its `at` is `now`, which moves."""
+    if item_time(member, now) != (member.published_at or member.first_seen_at):
+        return None
+    return (member.id, member.content_hash, member.published_at, member.first_seen_at, member.outlet, member.link)
+
+
+def _remember(key: tuple, view: ItemView) -> None:
+    _MEMBER_VIEWS[key] = view
+    if len(_MEMBER_VIEWS) > MAX_CACHED_VIEWS:
+        _MEMBER_VIEWS.popitem(last=False)
+
+
 async def _candidates(session: AsyncSession, at: datetime, window_hours: float, subjects: Iterable[str],
                       now: datetime) -> dict[int, StoryView]:
     """The stories of the window that share a subject with the item, with their members' views.
@@ -92,12 +113,30 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
         return {}
     views = {story_id: StoryView(id=story_id) for story_id in ids}
     members = (await session.execute(
-        select(Item.story_id, Item.title, Item.events, Item.published_at, Item.first_seen_at, Item.companies,
-               Item.outlet, Item.link).where(col(Item.story_id).in_(ids)))).all()
+        select(Item.story_id, Item.id, Item.content_hash, Item.published_at, Item.first_seen_at, Item.outlet,
+               Item.link).where(col(Item.story_id).in_(ids)))).all()
+    cached: dict[int, ItemView] = {}
     for member in members:
-        views[member.story_id].members.append(item_view(
-            member.title, member.events, at=item_time(member, now), companies=member.companies,
-            outlet=member.outlet, link=member.link))
+        key = _cache_key(member, now)
+        if key in _MEMBER_VIEWS:
+            _MEMBER_VIEWS.move_to_end(key)
+            cached[member.id] = _MEMBER_VIEWS[key]
+    missing = [m.id for m in members if m.id not in cached]
+    fields: dict[int, Any] = {}
+    for start in range(0, len(missing), 500):
+        rows = await session.execute(select(Item.id, Item.title, Item.events, Item.companies)
+                                     .where(col(Item.id).in_(missing[start:start + 500])))
+        fields.update((row.id, row) for row in rows)
+    for member in members:
+        view = cached.get(member.id)
+        if view is None:
+            heavy = fields[member.id]
+            view = item_view(heavy.title, heavy.events, at=item_time(member, now), companies=heavy.companies,
+                             outlet=member.outlet, link=member.link)
+            key = _cache_key(member, now)
+            if key is not None:
+                _remember(key, view)
+        views[member.story_id].members.append(view)
     return {k: v for k, v in views.items() if v.members}
 
 
