@@ -38,6 +38,11 @@ CASES = [
     ("walks away from deal talks", "Scale AI walks away from Meta deal talks", "", set()),
     ("steps back from board", "Meta steps back from Scale AI board", "", set()),
     ("splits a unit", "Google splits its cloud unit", "", set()),
+    ("backing away is not backing", "Google plans to split with Scale AI",
+     "Microsoft is also backing away and xAI is looking to exit, the sources said.",
+     {("customer_loss", "scale-ai", "google")}),
+    ("backs off", "Nvidia backs off Mistral AI", "", set()),
+    ("backing still funds", "Nvidia backing Mistral AI in new round", "", {("funding", "mistral", "nvidia")}),
     ("splits into", "Scale AI splits into two companies", "", set()),
     # customer stops the vendor's work
     ("phasing out vendor work", "OpenAI phasing out Scale AI work after Meta deal", "",
