@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterator, Callable
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +29,7 @@ from watchers import story_store
 from watchers.feed_sources import sync_seed_feeds
 from watchers.feed_state import Claim, PollRecord, claim_feeds, record_poll, release_feeds
 from watchers.fetch import Fetcher
-from watchers.item_store import ItemPlan, plan_items, write_items
+from watchers.item_store import ItemPlan, NewItem, plan_items, write_items
 from watchers.models import FetchResult, Item, ParsedFeed
 from watchers.normalize import normalize_entries
 from watchers.parse import FeedParser, ParseError
@@ -36,10 +37,14 @@ from watchers.rules_provider import RulesProvider
 from watchers.schedule import next_check_after_error, next_check_after_success
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
+from watchers.storage.tables import Item as ItemRow
 from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.poll")
 
+# PostgreSQL: feeds filing items into the same stories at once may lock them in opposite order;
+# the transaction the server picks as victim is simply run again.
+DEADLOCK_SQLSTATE, DEADLOCK_ATTEMPTS = "40P01", 3
 INTERNAL_ERROR = "internal"  # an unexpected exception of ours, beside watchers.models.ERROR_KINDS
 
 
@@ -249,17 +254,15 @@ class Orchestrator:
         record = PollRecord(status=fetched.status, checked_at=now, next_check_at=next_check,
                             http_status=fetched.http_status, etag=fetched.etag, last_modified=fetched.last_modified,
                             ttl_minutes=ttl)
-        story_ids: list[int] = []
-        alertable = 0
-        async with self._writing() as session:
-            await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
-            inserted = await write_items(session, plan, feed_id=source.id, now=now)
-            for row, new in inserted:
-                if new.history or not new.classification.events:
-                    continue
-                alertable += 1
-                story_ids.extend(await story_store.file_item(session, row, new.classification, now=now,
-                                                             window_hours=self.settings.story_window_hours))
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                inserted, story_ids = await self._write(claim, record, plan, now)
+                break
+            except OperationalError as exc:
+                if attempt == DEADLOCK_ATTEMPTS or getattr(exc.orig, "sqlstate", None) != DEADLOCK_SQLSTATE:
+                    raise
+                log.info("deadlock filing stories, retrying", extra={"feed_id": source.id, "feed_url": source.url,
+                                                                     "count": attempt})
         new_count = sum(1 for _row, new in inserted if not new.history)
         history_count = len(inserted) - new_count
         log.debug("feed polled", extra={"feed_id": source.id, "feed_url": source.url, "status": fetched.status,
@@ -268,6 +271,20 @@ class Orchestrator:
                            updated_items=len(plan.edited), history_items=history_count,
                            story_ids=tuple(dict.fromkeys(story_ids)), http_status=fetched.http_status,
                            next_check_at=next_check)
+
+    async def _write(self, claim: Claim, record: PollRecord, plan: ItemPlan,
+                     now: datetime) -> tuple[list[tuple[ItemRow, NewItem]], list[int]]:
+        """One transaction: the feed's state, its items, their stories."""
+        story_ids: list[int] = []
+        async with self._writing() as session:
+            await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
+            inserted = await write_items(session, plan, feed_id=claim.source.id, now=now)
+            for row, new in inserted:
+                if new.history or not new.classification.events:
+                    continue
+                story_ids.extend(await story_store.file_item(session, row, new.classification, now=now,
+                                                             window_hours=self.settings.story_window_hours))
+        return inserted, story_ids
 
     async def _record_error(self, claim: Claim, kind: str, message: str | None, http_status: int | None,
                             retry_after: float | None) -> FeedOutcome:
