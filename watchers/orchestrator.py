@@ -94,11 +94,22 @@ class Orchestrator:
         slots = max(1, min(settings.feed_concurrency, 8))
         self._write_slots = asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else slots)
         self._read_slots = asyncio.Semaphore(slots)
+        # PostgreSQL: one filing transaction of ours at a time, as feeds filing into the same stories
+        # at once deadlock on the story locks (SQLite: already one writer).
+        self._filing_slot = asyncio.Semaphore(1)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
         async with self._write_slots, session_scope(self.engine) as session:
             yield session
+
+    @asynccontextmanager
+    async def _filing(self, files: bool) -> AsyncIterator[None]:
+        if not files:
+            yield
+            return
+        async with self._filing_slot:
+            yield
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncSession]:
@@ -276,7 +287,9 @@ class Orchestrator:
                      now: datetime) -> tuple[list[tuple[ItemRow, NewItem]], list[int]]:
         """One transaction: the feed's state, its items, their stories."""
         story_ids: list[int] = []
-        async with self._writing() as session:
+        files = self.engine.dialect.name != "sqlite" and any(
+            not new.history and new.classification.events for new in plan.new)
+        async with self._filing(files), self._writing() as session:
             await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
             inserted = await write_items(session, plan, feed_id=claim.source.id, now=now)
             for row, new in inserted:
