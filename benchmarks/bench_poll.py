@@ -146,7 +146,7 @@ async def prepare(database_url: str, feeds: int, items: int, new_items: int, now
 
     await upgrade(database_url)
     engine = make_engine(database_url)
-    now = datetime.now(timezone.utc)
+    # the server's `now`: stored items must carry the dates the server sends, or all of them read as edited
     async with session_scope(engine) as session:
         for table in ("item_fanout", "item", "story", "feed"):
             try:
