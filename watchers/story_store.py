@@ -104,7 +104,7 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
     facts, outlets) for every story of the window made filing slow once a window held many stories.
     """
     window = timedelta(hours=window_hours)
-    rows = (await session.execute(
+    rows = (await session.exec(
         select(Story.id, Story.events).where(Story.last_item_at >= at - window, Story.first_seen_at <= at + window)
         .order_by(col(Story.last_item_at).desc()).limit(MAX_CANDIDATE_STORIES))).all()
     wanted = set(subjects)
@@ -112,7 +112,7 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
     if not ids:
         return {}
     views = {story_id: StoryView(id=story_id) for story_id in ids}
-    members = (await session.execute(
+    members = (await session.exec(
         select(Item.story_id, Item.id, Item.content_hash, Item.published_at, Item.first_seen_at, Item.outlet,
                Item.link).where(col(Item.story_id).in_(ids)))).all()
     cached: dict[int, ItemView] = {}
@@ -124,7 +124,7 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
     missing = [m.id for m in members if m.id not in cached]
     fields: dict[int, Any] = {}
     for start in range(0, len(missing), 500):
-        rows = await session.execute(select(Item.id, Item.title, Item.events, Item.companies)
+        rows = await session.exec(select(Item.id, Item.title, Item.events, Item.companies)
                                      .where(col(Item.id).in_(missing[start:start + 500])))
         fields.update((row.id, row) for row in rows)
     for member in members:
