@@ -42,6 +42,7 @@ from watchers.amounts import clause_status, extract_facts, extract_person_role, 
 from watchers.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
 from watchers.registry import Company, Registry, load_registry
+from watchers.rule_gates import folds_oddly
 from watchers.rules import PERSON_SLOT, TOKEN, Rule, load_rules
 from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
@@ -74,6 +75,14 @@ class RulesEngine:
             self._triggers.add_word(trigger, (len(trigger), frozenset(indexes), trigger[0].isalnum(),
                                               trigger[-1].isalnum()))
         self._triggers.make_automaton()
+        self._gate_words = ahocorasick.Automaton()
+        for rule in rules:
+            for words in (*rule.gates, rule.unless_gates):
+                for word in frozenset().union(*words):
+                    self._gate_words.add_word(word, word)
+        self._has_gates = len(self._gate_words) > 0
+        if self._has_gates:
+            self._gate_words.make_automaton()
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
@@ -130,15 +139,19 @@ class RulesEngine:
         in_clause: str | None = ""
         facts: dict[str, object] = {}
         companies = clause.slot_text.count("\u27e6")
+        present: frozenset[str] | set[str] | None = None  # gate words in the clause, found on first need
         for index in sorted(candidates):
             rule = self.rules[index]
             if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
                     companies or rule.uses_primary or rule.uses_people) or rule.fewest_tokens > companies:
                 continue
-            if rule.unless is not None and rule.unless.search(clause.slot_text):
+            if present is None:
+                present = self._present_words(lowered, clause.slot_text)
+            if rule.unless is not None and _may_match(rule.unless_gates, present) and rule.unless.search(
+                    clause.slot_text):
                 continue
-            for pattern, needs in zip(rule.patterns, rule.min_tokens):
-                if needs > companies:
+            for pattern, needs, gates in zip(rule.patterns, rule.min_tokens, rule.gates):
+                if needs > companies or not _may_match(gates, present):
                     continue
                 for match in pattern.finditer(clause.slot_text):
                     if in_clause == "":
@@ -153,6 +166,12 @@ class RulesEngine:
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
         return [e for e in found if (e.type, e.subject) not in overridden]
+
+    def _present_words(self, lowered: str, text: str) -> set[str] | frozenset[str]:
+        """The gate words in a clause; ALL_WORDS when word gates cannot be trusted on it."""
+        if not self._has_gates or folds_oddly(text):
+            return ALL_WORDS
+        return {word for _, word in self._gate_words.iter(lowered)}
 
     def _orient(self, event: Event) -> Event:
         """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
@@ -185,6 +204,23 @@ class RulesEngine:
             if facts:
                 lines.append(f"  facts: {', '.join(facts)}")
         return "\n".join(lines)
+
+
+class _AllWords(frozenset):
+    """Stands for "every word is present": no gate skips anything."""
+
+
+ALL_WORDS = _AllWords()
+
+
+def _may_match(gates: tuple[frozenset[str], ...], present: set[str] | frozenset[str]) -> bool:
+    """False when a word set that every match needs has no word in the clause."""
+    if present is ALL_WORDS:
+        return True
+    for words in gates:
+        if present.isdisjoint(words):
+            return False
+    return True
 
 
 def _fmt(value: object) -> str:

@@ -26,7 +26,6 @@ A group named `P` (written `(?P<P>...)`) is a person: it binds the companies who
 from __future__ import annotations
 
 import re
-import re._constants as _sre
 import re._parser as _sre_parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 from watchers.errors import ConfigError
 from watchers.models import EVENT_TYPES
 from watchers.registry import key_line, read_toml
+from watchers.rule_gates import min_literal_count, required_words
 
 PERSON_SLOT = "P"
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
@@ -71,6 +71,9 @@ class Rule:
     # per pattern: how many company tokens a clause needs before the pattern can match it
     min_tokens: tuple[int, ...] = ()
     fewest_tokens: int = 0  # min(min_tokens): a clause with fewer company tokens skips the rule
+    # per pattern: word sets that every match contains one of each (watchers/rule_gates.py)
+    gates: tuple[tuple[frozenset[str], ...], ...] = ()
+    unless_gates: tuple[frozenset[str], ...] = ()
 
 
 def min_tokens(pattern: str) -> int:
@@ -84,28 +87,6 @@ def min_tokens(pattern: str) -> int:
         return "x"
 
     return min_literal_count(_sre_parse.parse(_PLACEHOLDER.sub(mark, pattern)), "\u27e6")
-
-
-def min_literal_count(parsed, char: str) -> int:
-    """How many times `char` occurs at least in any match of a parsed pattern."""
-    code = ord(char)
-
-    def count(items) -> int:
-        total = 0
-        for op, arg in items:
-            if op is _sre.LITERAL:
-                total += arg == code
-            elif op is _sre.SUBPATTERN:
-                total += count(arg[-1])
-            elif op is _sre.ATOMIC_GROUP:
-                total += count(arg)
-            elif op is _sre.BRANCH:
-                total += min(count(branch) for branch in arg[1])
-            elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-                total += arg[0] * count(arg[2])
-        return total
-
-    return count(parsed)
 
 
 def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: int = 0) -> str:
@@ -203,7 +184,9 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits),
                 uses_people=any(s.subject == PERSON_SLOT for s in emits),
-                min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs))
+                min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs),
+                gates=tuple(required_words(r) for r in compiled),
+                unless_gates=required_words(unless) if unless is not None else ())
 
 
 def load_rules(path: Path) -> list[Rule]:
