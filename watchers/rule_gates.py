@@ -15,6 +15,7 @@ gates are not used (`folds_oddly`).
 from __future__ import annotations
 
 import re
+import re._compiler as _sre_compile
 import re._constants as _sre
 import re._parser as _sre_parse
 
@@ -100,10 +101,24 @@ def _sequence_words(items) -> list[set[str]]:
     return found
 
 
+def compile_with_gates(source: str, flags: int) -> tuple[re.Pattern, tuple[frozenset[str], ...]]:
+    """`re.compile(source, flags)` and its word gates from one parse (parsing is half of compiling,
+    and the rules' patterns are long: this saves a third of the rules' load time)."""
+    flags = int(flags)  # as re.compile does: RegexFlag arithmetic in the compiler is slow
+    parsed = _sre_parse.parse(source, flags)
+    gates = _gates(parsed)
+    return _sre_compile.compile(parsed, flags), gates
+
+
 def required_words(regex: re.Pattern) -> tuple[frozenset[str], ...]:
-    """The word sets of `regex` worth a look-up: lowercased, ASCII, each word at least MIN_GATE_WORD long."""
+    """The word sets of a compiled pattern worth a look-up (see `_gates`)."""
+    return _gates(_sre_parse.parse(regex.pattern, regex.flags))
+
+
+def _gates(parsed) -> tuple[frozenset[str], ...]:
+    """Lowercased, ASCII, each word at least MIN_GATE_WORD long."""
     gates: list[frozenset[str]] = []
-    for words in _sequence_words(_sre_parse.parse(regex.pattern, regex.flags)):
+    for words in _sequence_words(parsed):
         lowered = frozenset(word.lower() for word in words)
         if all(word.isascii() and len(word) >= MIN_GATE_WORD for word in lowered) and lowered not in gates:
             gates.append(lowered)

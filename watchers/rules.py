@@ -34,7 +34,7 @@ from typing import Any
 from watchers.errors import ConfigError
 from watchers.models import EVENT_TYPES
 from watchers.registry import key_line, read_toml
-from watchers.rule_gates import min_literal_count, required_words
+from watchers.rule_gates import compile_with_gates, min_literal_count, required_words
 
 PERSON_SLOT = "P"
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
@@ -158,17 +158,18 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
         fail(f"rule {rule_id}: confidence must be a number in (0, 1]", "confidence")
     trigger_tuple = tuple(t.strip().lower() for t in triggers)
     trigger_re = _triggers_regex(trigger_tuple)
-    compiled = []
+    compiled, pattern_gates = [], []
     for pattern in patterns:
         expanded = _expand(pattern, trigger_re, macros, lambda reason: fail(f"rule {rule_id}: {reason}", "patterns"))
         try:
-            regex = re.compile(expanded, re.IGNORECASE)
+            regex, gates = compile_with_gates(expanded, re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: pattern {pattern!r} is not a valid regular expression: {exc}", "patterns")
         slots = set(regex.groupindex)
         if main.subject != "primary" and main.subject not in slots:
             fail(f"rule {rule_id}: pattern {pattern!r} has no subject slot {{{main.subject}}}", "patterns")
         compiled.append(regex)
+        pattern_gates.append(gates)
     for spec in emits[1:]:
         if spec.subject != "primary" and not any(spec.subject in r.groupindex for r in compiled):
             fail(f"rule {rule_id}: no pattern has the slot {{{spec.subject}}}", "also")
@@ -185,7 +186,7 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
                 uses_primary=any(s.subject == "primary" for s in emits),
                 uses_people=any(s.subject == PERSON_SLOT for s in emits),
                 min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs),
-                gates=tuple(required_words(r) for r in compiled),
+                gates=tuple(pattern_gates),
                 unless_gates=required_words(unless) if unless is not None else ())
 
 
