@@ -135,3 +135,17 @@ def test_json_the_fast_parser_refuses_is_still_read() -> None:
     out = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [o["companies"] for o in out] == [["appen"]] * 4
     assert out[1]["events"][0]["evidence"] == "Appen \ud800 lays off"
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`vendorwatch classify big.jsonl | head -1`: no traceback, no apology."""
+    source = tmp_path / "items.jsonl"
+    source.write_bytes(lines(*({"title": f"Scale AI raises ${n} million"} for n in range(1, 20_001))))
+    process = subprocess.Popen([*COMMAND, "classify", str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "LOG_LEVEL": "WARNING"}, cwd=ROOT)
+    first = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert json.loads(first)["companies"] == ["scale-ai"]
+    assert b"Traceback" not in stderr and b"sorry" not in stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from itertools import islice
 from pathlib import Path
@@ -116,16 +117,25 @@ def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
 async def run(args, settings) -> int:
     engine = load_engine(settings.seeds_path, args.companies)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
-    path = getattr(args, "path", "-") or "-"
+    try:
+        return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
+    except BrokenPipeError:
+        # the reader stopped reading (`classify big.jsonl | head`): stop quietly, as Unix tools do;
+        # stdout goes to /dev/null so that the interpreter's last flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _classify_path(engine: RulesEngine, path: str, explain: bool) -> int:
     if path == "-":
-        errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, args.explain)
+        errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, explain)
     else:
         try:
             stream = open(path, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
         with stream:
-            errors = classify_stream(engine, stream, sys.stdout.buffer, args.explain)
+            errors = classify_stream(engine, stream, sys.stdout.buffer, explain)
     if errors:
         print(f"vendorwatch classify: {errors} line(s) could not be classified", file=sys.stderr)
     return 1 if errors else 0
