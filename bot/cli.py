@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -111,6 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (`vendorwatch classify big.jsonl | head`): stop quietly, as Unix
+        # tools do; stdout goes to /dev/null so that the interpreter's last flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if _database_unreachable(exc):
             log.debug("database unreachable", exc_info=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
 from itertools import islice
 from pathlib import Path
@@ -117,13 +116,7 @@ def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
 async def run(args, settings) -> int:
     engine = load_engine(settings.seeds_path, args.companies)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
-    try:
-        return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
-    except BrokenPipeError:
-        # the reader stopped reading (`classify big.jsonl | head`): stop quietly, as Unix tools do;
-        # stdout goes to /dev/null so that the interpreter's last flush does not fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
 
 
 def _classify_path(engine: RulesEngine, path: str, explain: bool) -> int:
