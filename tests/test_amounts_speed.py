@@ -137,6 +137,17 @@ def test_in_chains_hold_every_word() -> None:
     assert not A._names_a_round("nothing to see") and not A._may_deny_or_rumour("nothing to see")
 
 
+def test_money_groups_in_the_order_read() -> None:
+    assert A._AFTER.groupindex == {"scale": 1, "code": 2} and A._BEFORE.groupindex == {"sym": 1, "code": 2}
+
+
+def test_symbols_are_those_of_before() -> None:
+    symbols = {match.group("sym") for match in map(A._BEFORE.fullmatch, A._SYMBOLS) if match}
+    assert symbols == set(A._SYMBOLS) and max(map(len, symbols)) <= 3
+    assert {symbol[-1] for symbol in symbols} == A._SYMBOL_ENDS
+    assert {A._BEFORE.search(f"x{s}5", 0, len(s) + 1).group("sym") for s in symbols} == symbols
+
+
 def test_twin_safe_only_without_odd_folds() -> None:
     assert A._twin_safe("Acme raises $5 million") and A._twin_safe("Société Générale \u212a")
     assert not any(A._twin_safe(f"Serıes A {odd}") for odd in ("İ", "ı", "ſ"))

@@ -33,6 +33,8 @@ _SCALES = {"trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "
 # lookbehind (no word character, "." or "," before the number) is read after the first digit, where
 # it looks at the character before that digit: a pattern that starts with \d lets re jump to digits.
 _NUMBER = re.compile(r"\d(?<![\w.,]\d)\d{0,3}(?:,\d{3})*(?:\.\d+)?(?![\d,]\d)")
+# the same for ASCII text, where ASCII \d and \w match what Unicode ones do, and are quicker to test
+_NUMBER_ASCII = re.compile(_NUMBER.pattern, re.ASCII)
 _BEFORE = re.compile(r"(?:(?P<sym>US\$|AU?\$|CA?\$|HK\$|S\$|\$|€|£|¥|₹|₩)|(?P<code>USD|EUR|GBP|AUD|CAD|JPY|CNY|INR|CHF|SEK) ?)"
                      r"(?:up to |about |around |nearly |over |more than )?$")
 # how the symbols of _BEFORE end (the longest is 3 characters), and how any match of it can end: a
@@ -115,37 +117,43 @@ def _twin_safe(text: str) -> bool:
     return text.isascii() or not folds_oddly(text)
 
 
-def _currency_before(text: str, start: int) -> re.Match | None:
-    """_BEFORE.search(text, max(0, start - 20), start), reading no more than the character before the number needs.
+def _currency_before(text: str, start: int) -> tuple[int, str | None, str | None] | None:
+    """Where _BEFORE.search(text, max(0, start - 20), start) starts, with its groups "sym" and "code".
 
-    A match ends at `start` or at a "\\n" just before it, so that character is one of _BEFORE_ENDS;
-    if it is a symbol's last, the match is that symbol alone (the words allowed after a symbol
-    end in a space), 3 characters at most, and so is the leftmost match.
+    A match ends at `start` or at a "\n" just before it, so that character is one of _BEFORE_ENDS.
+    If it is a symbol's last, the match is a symbol alone (the words allowed after a symbol end in
+    a space), and the leftmost match is the longest symbol ending there: the symbols of _BEFORE are
+    the keys of _SYMBOLS (a test checks it).
     """
     last = text[start - 1] if start else ""
     if last in _SYMBOL_ENDS:
-        return _BEFORE.search(text, max(0, start - 3), start)
+        for size in (3, 2, 1):
+            if start >= size and text[start - size:start] in _SYMBOLS:
+                return start - size, text[start - size:start], None
     if last and last in _BEFORE_ENDS:
-        return _BEFORE.search(text, max(0, start - 20), start)
+        before = _BEFORE.search(text, max(0, start - 20), start)
+        if before:
+            return before.start(), *before.groups()  # "sym", "code"
     return None
 
 
 def money_spans(text: str) -> list[tuple[int, int, float]]:
     """Every amount of money in the text: (start, end, USD). "7B" (a model size) is not money."""
     result = []
-    for number in _NUMBER.finditer(text):
+    for number in (_NUMBER_ASCII if text.isascii() else _NUMBER).finditer(text):
         start, end = number.span()
         before = _currency_before(text, start)
         after = _AFTER.match(text, end)
-        scale = (after.group("scale") or "").lower()
-        sym = before.group("sym") if before else None
-        code = (before.group("code") if before else None) or after.group("code")
+        scale, code_after = after.groups()  # the groups in order: "scale", "code"
+        scale = (scale or "").lower()
+        begin, sym, code = before or (start, None, None)
+        code = code or code_after
         if not sym and not code and scale not in ("billion", "million", "trillion", "bn", "mn", "mln", "tn"):
             continue
         currency = _SYMBOLS.get(sym.upper() if sym else "") or _CODES.get((code or "").lower(), "USD")
         value = float(number.group().replace(",", "")) * _SCALES.get(scale, 1.0)
         if value > 0:
-            result.append((before.start() if before else start, after.end(), round(value * USD_RATES[currency], 2)))
+            result.append((begin, after.end(), round(value * USD_RATES[currency], 2)))
     return result
 
 
