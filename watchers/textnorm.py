@@ -24,9 +24,12 @@ _TABLE = str.maketrans({
     "\u27e6": "[", "\u27e7": "]",  # reserved for company tokens in the rules' slot text
 })
 _TABLE.update(_INVISIBLE)
+# the characters _TABLE maps (see _translate)
+_TRANSLATED = re.compile("[" + "".join(re.escape(chr(code)) for code in _TABLE) + "]")
 _SPACES = re.compile(r" {2,}")
 # " - Reuters", " | TechCrunch": a Google News style outlet suffix, not part of the headline
 _OUTLET_SUFFIX = re.compile(r"\s+[-|]\s+([^-|]{1,40})$")
+_NOT_AN_OUTLET = re.compile(r"\d|\b(?:to|says|as|in|of|for|and)\b")  # "- 3 more", "- what it means for you"
 
 
 def clean(text: str, limit: int) -> str:
@@ -41,23 +44,40 @@ def clean(text: str, limit: int) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = text.translate(_TABLE)
+    text = _translate(text)
     if "  " in text:
         text = _SPACES.sub(" ", text)
     return text.strip()[:limit]
 
 
+def _translate(text: str) -> str:
+    """text.translate(_TABLE), several times faster on text that is not plain ASCII.
+
+    Replacing the mapped characters one by one gives the same text, since what they become
+    (quotes, dashes, spaces, brackets, nothing) is never one of them.
+    """
+    for char in set(_TRANSLATED.findall(text)):
+        text = text.replace(char, _TABLE[ord(char)] or "")
+    return text
+
+
 def strip_outlet(title: str, source: str | None = None) -> str:
     """The headline without a trailing " - Outlet" of at most five words."""
-    if "-" not in title and "|" not in title:
+    # _OUTLET_SUFFIX's [-|] is the last - or | of the title (nothing after it may hold one), with white space
+    # on both sides; its match starts where the white space run before that dash starts.
+    dash = max(title.rfind("-"), title.rfind("|"))
+    if dash < 1 or dash + 1 == len(title) or not (title[dash - 1].isspace() and title[dash + 1].isspace()):
         return title
-    found = _OUTLET_SUFFIX.search(title)
+    start = dash - 1
+    while start > 0 and title[start - 1].isspace():
+        start -= 1
+    found = _OUTLET_SUFFIX.match(title, start)  # what search(title) finds: no match can start earlier
     if not found:
         return title
     outlet = found.group(1).strip()
     if source and outlet.casefold() == source.strip().casefold():
         return title[: found.start()]
-    if len(outlet.split()) <= 5 and not re.search(r"\d|\b(?:to|says|as|in|of|for|and)\b", outlet):
+    if len(outlet.split()) <= 5 and not _NOT_AN_OUTLET.search(outlet):
         return title[: found.start()]
     return title
 
@@ -67,11 +87,13 @@ _ABBREVIATIONS = {"u.s", "u.k", "inc", "corp", "ltd", "co", "mr", "ms", "mrs", "
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[\"'(]?[A-Z0-9])")
 _CLAUSE_BREAK = re.compile(r";\s+")
 _MAYBE_END = re.compile(r"[.!?]\s")
+_PERIOD_END = re.compile(r"\.\s")  # most of _MAYBE_END, and a literal start makes it several times faster
 
 
 def sentences(text: str) -> list[str]:
     """Sentences and ;-clauses of a summary, not cut after abbreviations such as U.S. or Inc."""
-    if ";" not in text and not _MAYBE_END.search(text):
+    if ";" not in text and not _PERIOD_END.search(text) and (
+            ("!" not in text and "?" not in text) or not _MAYBE_END.search(text)):
         return [text.strip()] if text.strip() else []  # one sentence: nothing to split
     parts: list[str] = []
     start = 0
