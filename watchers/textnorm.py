@@ -94,7 +94,8 @@ def sentences(text: str) -> list[str]:
     """Sentences and ;-clauses of a summary, not cut after abbreviations such as U.S. or Inc."""
     if ";" not in text and not _PERIOD_END.search(text) and (
             ("!" not in text and "?" not in text) or not _MAYBE_END.search(text)):
-        return [text.strip()] if text.strip() else []  # one sentence: nothing to split
+        text = text.strip()
+        return [text] if text else []  # one sentence: nothing to split
     parts: list[str] = []
     start = 0
     for found in _SENTENCE_END.finditer(text):
