@@ -61,7 +61,7 @@ class _Key:
     `mentions_by_surface` gives, for each way of writing the key that passes some alias's case
     rule, the (slug, kind) of the mentions it passes; any other writing passes only the domains,
     `other_surface`. Mentions come aliases first, in registry order otherwise: the order the
-    overlap rule wants for hits of equal span (see Matcher._scan).
+    overlap rule wants for hits of equal span (see Matcher._mentions).
     """
     length: int
     background_cue: bool
@@ -149,7 +149,9 @@ class Matcher:
             people = set().union(*(named for _, named, _ in scanned if named))
             return [hits[0] for hits, _, _ in scanned], people or None, any(d for _, _, d in scanned)
         joined = _SEPARATOR.join(texts)
-        lowered = joined.lower()  # lowering never looks across the separator (neither cased nor case-ignorable)
+        # lowering never looks across the separator (neither cased nor case-ignorable), and no character
+        # lowers to nothing: same length means every text lowered to its own length, as _lower_same_length wants
+        lowered = joined.lower()
         if len(lowered) != len(joined):
             lowered = _SEPARATOR.join([_lower_same_length(text) for text in texts])
         # one entry per key found: (start, -length, end, the text there, its mentions that pass the case rule)
@@ -232,8 +234,8 @@ class Matcher:
                     unconfirmed = True
         if unconfirmed:  # else the link's companies would change nothing: every doubtful hit is confirmed
             sure |= self.link_slugs(link)
-        return [[h for h in hits if h.via not in _DOUBTFUL or h.slug in sure or (h.via == CONTEXT and _has_cue(text, h))]
-                for text, hits in zip(texts, scanned)]
+        return [[h for h in hits if h.via not in _DOUBTFUL or h.slug in sure
+                 or (h.via == CONTEXT and _has_cue(text, h))] for text, hits in zip(texts, scanned)]
 
 
 def _after_background_cue(text: str, lowered: str, start: int) -> bool:

@@ -25,6 +25,7 @@ _TABLE = str.maketrans({
 })
 _TABLE.update(_INVISIBLE)
 # the characters _TABLE maps (see _translate)
+_USUAL_MAPPED = "\u2019\u2018\u201c\u201d\u2014\u2013\u00a0"  # curly quotes, dashes, no-break space
 _TRANSLATED = re.compile("[" + "".join(re.escape(chr(code)) for code in _TABLE) + "]")
 _SPACES = re.compile(r" {2,}")
 # " - Reuters", " | TechCrunch": a Google News style outlet suffix, not part of the headline
@@ -56,6 +57,13 @@ def _translate(text: str) -> str:
     Replacing the mapped characters one by one gives the same text, since what they become
     (quotes, dashes, spaces, brackets, nothing) is never one of them.
     """
+    for char in _USUAL_MAPPED:  # the usual ones by a quick look each, before a character by character one
+        if char in text:
+            text = text.replace(char, _TABLE[ord(char)])
+    if text.isascii():  # in ASCII only tab, newline and carriage return are mapped
+        if "\t" in text or "\n" in text or "\r" in text:
+            text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        return text
     for char in set(_TRANSLATED.findall(text)):
         text = text.replace(char, _TABLE[ord(char)] or "")
     return text
