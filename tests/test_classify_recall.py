@@ -95,6 +95,42 @@ CASES = [
     ("known person is CEO, a description", "Meta deal closes", "Jason Droege is CEO.", set()),
     ("unknown person is new CEO", "Surge AI raises $1B", "John Smith is the new CEO.", {("funding", "surge-ai", None)}),
     ("company chief is CEO, a description", "Scale AI strategy chief Jason Droege is CEO", "", set()),
+    # an executive moves: the company left and the company joined both change
+    ("executive of one joins another's lab", "Scale AI CEO Alexandr Wang is joining Meta's superintelligence lab",
+     "", {("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    ("executive defects, possessive role", "Apple's top AI executive defects to Meta", "",
+     {("leadership_change", "apple", None), ("leadership_change", "meta", None)}),
+    ("executive joins an event, not a company", "OpenAI CEO Sam Altman joins Microsoft's Build keynote", "", set()),
+    ("known person joins", "Sam Altman joins Microsoft", "",
+     {("leadership_change", "openai", None), ("leadership_change", "microsoft", None)}),
+    ("known person joins in doing", "Satya Nadella joins OpenAI in calling for AI rules", "", set()),
+    ("stake then hire, infinitives", "Meta to take 49% stake in Scale AI, hire CEO Alexandr Wang", "",
+     {("funding", "scale-ai", "meta"), ("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    # deals and suits: who is who
+    ("signs sized deal with provider", "Meta signs $10 billion cloud deal with Google", "",
+     {("partnership", "google", "meta")}),
+    ("vendor inks deal with lab", "Scale AI inks deal with Meta", "", {("partnership", "scale-ai", "meta")}),
+    ("sued by names the plaintiff", "Mercor sued by Scale AI over poaching", "", {("legal", "mercor", None)}),
+    ("executive leaves for", "Apple's head of AI models leaves for Meta", "",
+     {("leadership_change", "apple", None), ("leadership_change", "meta", None)}),
+    ("person leaves one for another", "John Schulman leaves Anthropic for Thinking Machines", "",
+     {("leadership_change", "anthropic", None), ("leadership_change", "thinking-machines", None)}),
+    # more ways a customer leaves
+    ("winding down its work with", "OpenAI is winding down its work with Scale AI", "",
+     {("customer_loss", "scale-ai", "openai")}),
+    ("ends use of", "OpenAI ends use of Scale AI, Bloomberg reports", "", {("customer_loss", "scale-ai", "openai")}),
+    ("vendor says customer terminated", "Appen says Google terminated its contract", "",
+     {("customer_loss", "appen", "google")}),
+    ("unnamed labs abandoning", "Big AI labs are abandoning Scale AI", "", {("customer_loss", "scale-ai", None)}),
+    ("customers head for the exits", "Scale AI's customers head for the exits after Meta deal", "",
+     {("customer_loss", "scale-ai", None)}),
+    ("rival picks up fleeing customers", "Surge AI picks up customers fleeing Scale AI", "",
+     {("customer_loss", "scale-ai", None)}),
+    ("contracts is a noun", "xAI halts Scale AI contracts after Meta deal", "",
+     {("customer_loss", "scale-ai", "xai")}),
+    # an investor we do not track
+    ("untracked investor invests", "ASML invests €1.3 billion in Mistral AI", "", {("funding", "mistral", None)}),
+    ("invests in chips is not funding", "OpenAI invests $10 billion in Nvidia chips", "", set()),
 ]
 
 
