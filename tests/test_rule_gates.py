@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.shared_data import DEV_SET
-from watchers.classify import ALL_WORDS, RulesEngine, _may_match
+from watchers.classify import RulesEngine, _gates_met
+from watchers.clause_words import ALL_PRESENT, ClauseWords
 from watchers.rule_gates import folds_oddly, min_literal_count, required_words
 from watchers.rules import load_rules
 
@@ -50,8 +51,11 @@ def test_odd_folds_are_exactly_the_characters_re_folds_to_ascii_letters_otherwis
 
 
 def test_odd_folds_turn_the_gates_off(engine):
-    assert engine._present_words("x", "Scale raıses") is ALL_WORDS
-    assert _may_match((frozenset({"raises"}),), ALL_WORDS)
+    words = ClauseWords(engine.rules)
+    selected, present = words.scan("\u27e60\u27e7 raises $1 bıllion", "\u27e60\u27e7 raises $1 bıllion", False)
+    assert selected and present == ALL_PRESENT
+    _, present = words.scan("\u27e60\u27e7 raises $1 billion", "\u27e60\u27e7 raises $1 billion", True)
+    assert present != ALL_PRESENT and _gates_met(words.patterns[0][0].masks, present)
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +84,17 @@ def _clauses(engine: RulesEngine) -> list[str]:
 
 
 def test_no_pattern_that_matches_a_clause_is_gated_off(engine):
+    words = ClauseWords(engine.rules)
     checked = 0
     for text in _clauses(engine):
-        present = engine._present_words(text.lower(), text)
-        for rule in engine.rules:
-            for pattern, gates in zip(rule.patterns, rule.gates):
-                if pattern.search(text):
+        _, present = words.scan(text.lower(), text, False)
+        for index, rule in enumerate(engine.rules):
+            for gated in words.patterns[index]:
+                if gated.regex.search(text):
                     checked += 1
-                    assert _may_match(gates, present), (rule.id, text)
+                    assert _gates_met(gated.masks, present), (rule.id, text)
             if rule.unless is not None and rule.unless.search(text):
-                assert _may_match(rule.unless_gates, present), (rule.id, text)
+                assert _gates_met(words.unless_masks[index], present), (rule.id, text)
     assert checked > 100
 
 

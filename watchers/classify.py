@@ -36,13 +36,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-import ahocorasick
-
 from watchers.amounts import clause_status, extract_facts, extract_person_role, extract_status
 from watchers.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
 from watchers.registry import Company, Registry, load_registry
-from watchers.rule_gates import folds_oddly
+from watchers.clause_words import ClauseWords
 from watchers.rules import PERSON_SLOT, TOKEN, Rule, load_rules
 from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
@@ -66,23 +64,7 @@ class RulesEngine:
         for company in registry:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
-        self._triggers = ahocorasick.Automaton()
-        by_trigger: dict[str, set[int]] = {}
-        for index, rule in enumerate(rules):
-            for trigger in rule.triggers:
-                by_trigger.setdefault(" ".join(trigger.split()), set()).add(index)
-        for trigger, indexes in by_trigger.items():
-            self._triggers.add_word(trigger, (len(trigger), frozenset(indexes), trigger[0].isalnum(),
-                                              trigger[-1].isalnum()))
-        self._triggers.make_automaton()
-        self._gate_words = ahocorasick.Automaton()
-        for rule in rules:
-            for words in (*rule.gates, rule.unless_gates):
-                for word in frozenset().union(*words):
-                    self._gate_words.add_word(word, word)
-        self._has_gates = len(self._gate_words) > 0
-        if self._has_gates:
-            self._gate_words.make_automaton()
+        self._words = ClauseWords(rules)
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
@@ -124,36 +106,27 @@ class RulesEngine:
     def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None,
                        pending: dict[int, tuple]) -> list[Event]:
         """Events of one clause, bare: what `_complete` adds to each survivor goes into `pending`."""
-        lowered = clause.slot_text.lower()
-        candidates: set[int] = set()
-        size = len(lowered)
-        for end, (length, indexes, word_start, word_end) in self._triggers.iter(lowered):
-            start = end - length + 1
-            if (not word_start or start == 0 or not lowered[start - 1].isalnum()) and (
-                    not word_end or end + 1 == size or not lowered[end + 1].isalnum()):
-                candidates |= indexes
+        text = clause.slot_text
+        candidates, present = self._words.scan(text.lower(), text, clause.text.isascii())
         if not candidates:
             return []
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
         in_clause: str | None = ""
         facts: dict[str, object] = {}
-        companies = clause.slot_text.count("\u27e6")
-        present: frozenset[str] | set[str] | None = None  # gate words in the clause, found on first need
+        companies = text.count("\u27e6")
         for index in sorted(candidates):
             rule = self.rules[index]
             if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
                     companies or rule.uses_primary or rule.uses_people) or rule.fewest_tokens > companies:
                 continue
-            if present is None:
-                present = self._present_words(lowered, clause.slot_text)
-            if rule.unless is not None and _may_match(rule.unless_gates, present) and rule.unless.search(
-                    clause.slot_text):
+            if rule.unless is not None and _gates_met(self._words.unless_masks[index], present) and rule.unless.search(
+                    text):
                 continue
-            for pattern, needs, gates in zip(rule.patterns, rule.min_tokens, rule.gates):
-                if needs > companies or not _may_match(gates, present):
+            for gated in self._words.patterns[index]:
+                if gated.min_tokens > companies or not _gates_met(gated.masks, present):
                     continue
-                for match in pattern.finditer(clause.slot_text):
+                for match in gated.regex.finditer(text):
                     if in_clause == "":
                         # the slot text with its tokens put back is the clause text
                         in_clause = clause_status(clause.text)
@@ -166,12 +139,6 @@ class RulesEngine:
                     found.extend(made)
                     overridden.update((t, e.subject) for e in made for t in rule.overrides)
         return [e for e in found if (e.type, e.subject) not in overridden]
-
-    def _present_words(self, lowered: str, text: str) -> set[str] | frozenset[str]:
-        """The gate words in a clause; ALL_WORDS when word gates cannot be trusted on it."""
-        if not self._has_gates or folds_oddly(text):
-            return ALL_WORDS
-        return {word for _, word in self._gate_words.iter(lowered)}
 
     def _orient(self, event: Event) -> Event:
         """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
@@ -206,19 +173,10 @@ class RulesEngine:
         return "\n".join(lines)
 
 
-class _AllWords(frozenset):
-    """Stands for "every word is present": no gate skips anything."""
-
-
-ALL_WORDS = _AllWords()
-
-
-def _may_match(gates: tuple[frozenset[str], ...], present: set[str] | frozenset[str]) -> bool:
-    """False when a word set that every match needs has no word in the clause."""
-    if present is ALL_WORDS:
-        return True
-    for words in gates:
-        if present.isdisjoint(words):
+def _gates_met(masks: tuple[int, ...], present: int) -> bool:
+    """False when a word set that every match needs has no word in the clause (clause_words.py)."""
+    for mask in masks:
+        if not present & mask:
             return False
     return True
 
