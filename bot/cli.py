@@ -1,14 +1,14 @@
 """The `vendorwatch` command line: argument parsing and the two kinds of error.
 
-Each subcommand is an async handler `run(args, settings) -> int` in the module that owns the
-work; this file only parses arguments, loads settings once and maps errors to exit statuses
-(0 success, 1 runtime failure, 2 usage error).
+Each subcommand is a handler `run(args, settings) -> int` in the module that owns the work,
+async for the commands that wait on I/O (classify only computes: it is a plain function); this
+file only parses arguments, loads settings once and maps errors to exit statuses (0 success,
+1 runtime failure, 2 usage error).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import os
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     try:
@@ -91,7 +91,14 @@ async def _dispatch(args: argparse.Namespace) -> int:
             print(f"vendorwatch {args.command}: not yet", file=sys.stderr)
             return 1
         raise
-    return int(await module.run(args, settings) or 0)
+    outcome = module.run(args, settings)
+    if hasattr(outcome, "__await__"):
+        # an async handler: the event loop (and asyncio's import, a fifth of classify's start-up)
+        # only for the commands that wait on I/O
+        import asyncio
+
+        outcome = asyncio.run(outcome)
+    return int(outcome or 0)
 
 
 def _database_unreachable(exc: Exception) -> bool:
@@ -106,7 +113,7 @@ def _database_unreachable(exc: Exception) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return asyncio.run(_dispatch(args))
+        return _dispatch(args)
     except UsageError as exc:
         print(f"vendorwatch: {exc}", file=sys.stderr)
         return 2

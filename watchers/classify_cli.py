@@ -113,7 +113,7 @@ def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
     return RulesEngine.load(seeds_dir, companies_path)
 
 
-async def run(args, settings) -> int:
+def run(args, settings) -> int:
     engine = load_engine(settings.seeds_path, args.companies)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
