@@ -14,6 +14,7 @@ gates are not used (`folds_oddly`).
 
 from __future__ import annotations
 
+import _sre as _sre_engine
 import re
 import re._compiler as _sre_compile
 import re._constants as _sre
@@ -108,6 +109,27 @@ def compile_with_gates(source: str, flags: int) -> tuple[re.Pattern, tuple[froze
     parsed = _sre_parse.parse(source, flags)
     gates = _gates(parsed)
     return _sre_compile.compile(parsed, flags), gates
+
+
+def compile_parts(source: str, flags: int) -> tuple[tuple, tuple[frozenset[str], ...]]:
+    """What re's compiler makes of `source` (code, flags, groups, group names: plain data that
+    watchers/rules_cache.py keeps on disk) and the pattern's word gates. The steps are those of
+    re._compiler.compile, kept apart so that the code can be stored."""
+    flags = int(flags)
+    parsed = _sre_parse.parse(source, flags)
+    gates = _gates(parsed)
+    code = [int(op) for op in _sre_compile._code(parsed, flags)]  # plain ints: some are named constants
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup = [None] * parsed.state.groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    return (code, flags | parsed.state.flags, parsed.state.groups - 1, groupindex, tuple(indexgroup)), gates
+
+
+def pattern_from_parts(source: str, parts: tuple) -> re.Pattern:
+    """The compiled pattern from `compile_parts`' data; re checks the code before accepting it."""
+    code, flags, groups, groupindex, indexgroup = parts
+    return _sre_engine.compile(source, flags, code, groups, groupindex, indexgroup)
 
 
 def required_words(regex: re.Pattern) -> tuple[frozenset[str], ...]:

@@ -29,12 +29,13 @@ import re
 import re._parser as _sre_parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from watchers.errors import ConfigError
 from watchers.models import EVENT_TYPES
 from watchers.registry import key_line, read_toml
-from watchers.rule_gates import compile_with_gates, min_literal_count, required_words
+from watchers.rule_gates import min_literal_count
+from watchers.rules_cache import PatternCache
 
 PERSON_SLOT = "P"
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
@@ -126,7 +127,7 @@ def _spec(raw: Any, fail) -> EventSpec:
     return EventSpec(raw["type"], raw["subject"], counterparty)
 
 
-def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
+def _rule(raw: Any, macros: dict[str, str], fail, compile_pattern: Callable[[str, int], tuple]) -> Rule:
     if not isinstance(raw, dict):
         fail("each [[rule]] must be a table")
     unknown = sorted(set(raw) - _RULE_KEYS)
@@ -162,7 +163,7 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
     for pattern in patterns:
         expanded = _expand(pattern, trigger_re, macros, lambda reason: fail(f"rule {rule_id}: {reason}", "patterns"))
         try:
-            regex, gates = compile_with_gates(expanded, re.IGNORECASE)
+            regex, gates = compile_pattern(expanded, re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: pattern {pattern!r} is not a valid regular expression: {exc}", "patterns")
         slots = set(regex.groupindex)
@@ -173,10 +174,10 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
     for spec in emits[1:]:
         if spec.subject != "primary" and not any(spec.subject in r.groupindex for r in compiled):
             fail(f"rule {rule_id}: no pattern has the slot {{{spec.subject}}}", "also")
-    unless = None
+    unless, unless_gates = None, ()
     if raw.get("unless") is not None:
         try:
-            unless = re.compile(str(raw["unless"]), re.IGNORECASE)
+            unless, unless_gates = compile_pattern(str(raw["unless"]), re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: unless is not a valid regular expression: {exc}", "unless")
     if not isinstance(raw.get("orient", False), bool):
@@ -187,13 +188,15 @@ def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
                 uses_people=any(s.subject == PERSON_SLOT for s in emits),
                 min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs),
                 gates=tuple(pattern_gates),
-                unless_gates=required_words(unless) if unless is not None else ())
+                unless_gates=unless_gates)
 
 
-def load_rules(path: Path) -> list[Rule]:
-    """Read, check and compile a rules file; a problem raises ConfigError with file and line."""
+def load_rules(path: Path, cache_dir: Path | None = None) -> list[Rule]:
+    """Read, check and compile a rules file; a problem raises ConfigError with file and line.
+    With `cache_dir`, compiled patterns are kept there for the next start (watchers/rules_cache.py)."""
     path = Path(path)
     data, text = read_toml(path)
+    cache = PatternCache(cache_dir, text)
     lines = text.splitlines()
     headers = [n for n, line in enumerate(lines, 1) if re.match(r"^\s*\[\[\s*rule\s*\]\]", line)]
     unknown = sorted(set(data) - {"rule", "macros"})
@@ -210,7 +213,7 @@ def load_rules(path: Path) -> list[Rule]:
         def fail(reason: str, key: str = "id", _start=start) -> None:
             raise ConfigError(str(path), key_line(lines, _start, key) if _start else None, reason)
 
-        rule = _rule(raw, macros, fail)
+        rule = _rule(raw, macros, fail, cache.compile)
         if rule.id in seen:
             fail(f"duplicate rule id {rule.id!r}")
         seen.add(rule.id)
@@ -218,4 +221,5 @@ def load_rules(path: Path) -> list[Rule]:
         rules.append(rule)
     if not rules:
         raise ConfigError(str(path), None, "no [[rule]] entries")
+    cache.save()
     return rules

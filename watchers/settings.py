@@ -144,6 +144,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DISCORD_API_URL", None, _optional_str, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
     Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
     Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Setting("CACHE_DIR", None, _optional_str,
+            "compiled rules kept between starts (unset: $XDG_CACHE_HOME/vendorwatch or ~/.cache/vendorwatch; off: none)"),
 )
 
 
@@ -179,10 +181,15 @@ class Settings:
     discord_api_url: str | None
     port: int
     log_level: str
+    cache_dir: str | None  # load_settings fills in the default; "off" means no cache
 
     @property
     def seeds_path(self) -> Path:
         return Path(self.seeds_dir) if self.seeds_dir else default_seeds_dir()
+
+    @property
+    def cache_path(self) -> Path | None:
+        return None if not self.cache_dir or self.cache_dir.strip().lower() == "off" else Path(self.cache_dir)
 
     @property
     def slack_enabled(self) -> bool:
@@ -228,7 +235,15 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
             values[setting.name.lower()] = setting.parse(raw)
         except ValueError as exc:
             raise UsageError(f"setting {setting.name}={raw!r} is invalid: expected {exc}") from None
+    if values["cache_dir"] is None:
+        values["cache_dir"] = str(_default_cache_dir(source))
     return Settings(**values)
+
+
+def _default_cache_dir(source: Mapping[str, str]) -> Path:
+    """Where a user's caches go by the XDG convention."""
+    base = source.get("XDG_CACHE_HOME") or str(Path(source.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "vendorwatch"
 
 
 def settings_table_markdown() -> str:
