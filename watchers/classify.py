@@ -33,6 +33,8 @@ Every event keeps its evidence (the matched words) and the id of its rule.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -46,12 +48,30 @@ from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentenc
 
 
 class _Clause:
-    __slots__ = ("text", "where", "found", "slot_text")
+    __slots__ = ("text", "where", "slot_text")
 
     def __init__(self, text: str, where: str):
         self.text, self.where = text, where
-        self.found: list[Found] = []
-        self.slot_text = ""
+        self.slot_text = text  # with a token "⟦n⟧" for each company it names: its text if none
+
+
+@dataclass(frozen=True, slots=True)
+class _RulePlan:
+    """What `_clause_events` reads of one rule, for every clause whose words select it."""
+
+    rule: Rule
+    # company tokens a clause needs: the fewest any pattern needs, and one unless the rule can bind
+    # the primary company or a person instead
+    fewest_companies: int
+    unless: re.Pattern | None
+    unless_masks: tuple[int, ...]
+    patterns: tuple[tuple[re.Pattern, int, tuple[int, ...]], ...]  # regex, tokens it needs, gate masks
+
+    @classmethod
+    def of(cls, rule: Rule, words: ClauseWords, index: int) -> "_RulePlan":
+        binds_without_company = rule.uses_primary or rule.uses_people
+        return cls(rule, max(rule.fewest_tokens, 0 if binds_without_company else 1), rule.unless,
+                   words.unless_masks[index], tuple((g.regex, g.min_tokens, g.masks) for g in words.patterns[index]))
 
 
 class RulesEngine:
@@ -65,6 +85,13 @@ class RulesEngine:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
         self._words = ClauseWords(rules)
+        plans = [_RulePlan.of(rule, self._words, index) for index, rule in enumerate(rules)]
+        # per (place of the clause, whether the item has a primary company): each rule's plan, or
+        # None where the rule's scope or its need of a primary company rules it out
+        self._plans: dict[tuple[str, bool], list[_RulePlan | None]] = {
+            (where, has_primary): [plan if plan.rule.scope in ("any", where) and (has_primary or not plan.rule.uses_primary)
+                                   else None for plan in plans]
+            for where in ("title", "summary") for has_primary in (False, True)}
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
@@ -77,23 +104,31 @@ class RulesEngine:
                  source: str | None = None) -> Classification:
         title = strip_outlet(clean(title or "", MAX_TITLE_CHARS), source)
         summary = clean(summary or "", MAX_SUMMARY_CHARS)
-        clauses = [_Clause(t.strip(), "title") for t in title.split("; ") if t.strip()]
+        clauses = [_Clause(part, "title") for t in title.split("; ") if (part := t.strip())]
         clauses += [_Clause(s, "summary") for s in sentences(summary)] if summary else []
-        for clause, found in zip(clauses, self.matcher.find([c.text for c in clauses], link)):
-            clause.found = found
         result = Classification()
         slugs: dict[str, None] = dict.fromkeys(self.matcher.link_slugs(link))
         tokens: list[Found] = []
-        for clause in clauses:
-            for hit in clause.found:
-                if not hit.background:
-                    slugs.setdefault(hit.slug)
+        primary = None  # the first token of a title clause (title clauses come first)
+        for clause, found in zip(clauses, self.matcher.find([c.text for c in clauses], link)):
+            text, parts, last = clause.text, [], 0
+            for hit in found:
                 result.mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
-            clause.slot_text = _slot_text(clause, tokens)
+                if hit.background:
+                    continue
+                slugs.setdefault(hit.slug)
+                parts.append(text[last:hit.start])
+                parts.append(f"\u27e6{len(tokens)}\u27e7")
+                tokens.append(hit)
+                last = hit.end
+            if parts:
+                parts.append(text[last:])
+                clause.slot_text = "".join(parts)
+                if primary is None and clause.where == "title":
+                    primary = tokens[0].slug
         result.companies = list(slugs)
         if not result.companies:
             return result
-        primary = next((h.slug for c in clauses if c.where == "title" for h in c.found if not h.background), None)
         events: list[Event] = []
         pending: dict[int, tuple] = {}
         for clause in clauses:
@@ -110,34 +145,39 @@ class RulesEngine:
         candidates, present = self._words.scan(text.lower(), text, clause.text.isascii())
         if not candidates:
             return []
+        plans = self._plans[clause.where, bool(primary)]
+        companies = text.count("\u27e6")
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
         in_clause: str | None = ""
         facts: dict[str, object] = {}
-        companies = text.count("\u27e6")
         for index in sorted(candidates):
-            rule = self.rules[index]
-            if rule.scope not in ("any", clause.where) or (rule.uses_primary and not primary) or not (
-                    companies or rule.uses_primary or rule.uses_people) or rule.fewest_tokens > companies:
+            plan = plans[index]
+            if plan is None or plan.fewest_companies > companies:
                 continue
-            if rule.unless is not None and _gates_met(self._words.unless_masks[index], present) and rule.unless.search(
-                    text):
+            if plan.unless is not None and _gates_met(plan.unless_masks, present) and plan.unless.search(text):
                 continue
-            for gated in self._words.patterns[index]:
-                if gated.min_tokens > companies or not _gates_met(gated.masks, present):
+            rule = plan.rule
+            for regex, needs, masks in plan.patterns:
+                if needs > companies or not _gates_met(masks, present):
                     continue
-                for match in gated.regex.finditer(text):
+                for match in regex.finditer(text):
                     if in_clause == "":
                         # the slot text with its tokens put back is the clause text
                         in_clause = clause_status(clause.text)
                         if in_clause == "denied":  # a denial drops every event of the clause
                             return []
                     made = _bind(rule, match, tokens, primary, self._people)
-                    made = [self._orient(e) for e in made] if rule.orient else made
+                    if rule.orient:
+                        made = [self._orient(e) for e in made]
+                    context = (clause.text, match, in_clause, facts)
                     for event in made:
-                        pending[id(event)] = (clause.text, match, in_clause, facts)
+                        pending[id(event)] = context
+                        for overridden_type in rule.overrides:
+                            overridden.add((overridden_type, event.subject))
                     found.extend(made)
-                    overridden.update((t, e.subject) for e in made for t in rule.overrides)
+        if not overridden:
+            return found
         return [e for e in found if (e.type, e.subject) not in overridden]
 
     def _orient(self, event: Event) -> Event:
@@ -187,21 +227,12 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _slot_text(clause: _Clause, tokens: list[Found]) -> str:
-    parts, last = [], 0
-    for hit in clause.found:
-        if hit.background:
-            continue
-        parts.append(clause.text[last:hit.start])
-        parts.append(f"\u27e6{len(tokens)}\u27e7")
-        tokens.append(hit)
-        last = hit.end
-    parts.append(clause.text[last:])
-    return "".join(parts)
-
-
 def _render(text: str, tokens: list[Found]) -> str:
-    return TOKEN.sub(lambda m: tokens[int(m.group(1))].alias, text)
+    """The slot text `text` with each token's alias in place of the token."""
+    parts = TOKEN.split(text)  # text, token number, text, ...: the matches TOKEN.sub would replace
+    for at in range(1, len(parts), 2):
+        parts[at] = tokens[int(parts[at])].alias
+    return "".join(parts)
 
 
 def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | None,
@@ -210,13 +241,18 @@ def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | Non
         return [None]
     if slot == "primary":
         return [primary]
-    if slot not in match.re.groupindex:
+    try:
+        text = match.group(slot) or ""
+    except IndexError:  # this pattern of the rule has no such slot
         return [None]
-    text = match.group(slot) or ""
     if slot == PERSON_SLOT:
         padded = f" {text.lower()} "
         named = (slug for name, slugs in people.items() if f" {name} " in padded for slug in slugs)
         return list(dict.fromkeys(named)) or [None]
+    number = text[1:-1]
+    if text[:1] == "\u27e6" and text[-1:] == "\u27e7" and number.isdecimal():
+        # exactly one token, what `{X}` binds: TOKEN.findall (\d is a decimal) would find just it
+        return [tokens[int(number)].slug]
     return list(dict.fromkeys(tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
 
 
@@ -231,8 +267,8 @@ def _bind(rule: Rule, match, tokens: list[Found], primary: str | None,
             if counterparties == [subject]:
                 continue
             for counterparty in counterparties:
-                made.append(Event(type=spec.type, subject=subject, counterparty=None if counterparty == subject
-                                  else counterparty, rule=rule.id, confidence=rule.confidence))
+                made.append(Event(spec.type, subject, None if counterparty == subject else counterparty,
+                                  rule=rule.id, confidence=rule.confidence))
     return made
 
 
@@ -260,6 +296,8 @@ def _add_facts(event: Event, text: str, cache: dict) -> None:
 
 
 def _resolve(events: list[Event]) -> list[Event]:
+    if len(events) < 2:  # nothing to conflict with (most items)
+        return events
     seen: dict[tuple[str, str, str | None], Event] = {}
     for event in events:
         seen.setdefault((event.type, event.subject, event.counterparty), event)
