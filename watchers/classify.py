@@ -47,31 +47,28 @@ from watchers.rules import PERSON_SLOT, TOKEN, Rule, load_rules
 from watchers.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
 
-class _Clause:
-    __slots__ = ("text", "where", "slot_text")
-
-    def __init__(self, text: str, where: str):
-        self.text, self.where = text, where
-        self.slot_text = text  # with a token "⟦n⟧" for each company it names: its text if none
-
-
 @dataclass(frozen=True, slots=True)
 class _RulePlan:
     """What `_clause_events` reads of one rule, for every clause whose words select it."""
 
     rule: Rule
-    # company tokens a clause needs: the fewest any pattern needs, and one unless the rule can bind
-    # the primary company or a person instead
-    fewest_companies: int
     unless: re.Pattern | None
     unless_masks: tuple[int, ...]
-    patterns: tuple[tuple[re.Pattern, int, tuple[int, ...]], ...]  # regex, tokens it needs, gate masks
+    # indexed by a clause's company tokens (up to the most any pattern needs): the patterns that may
+    # match it, each as (regex, first gate mask or 0 for none, the other gate masks, whether a match
+    # may be empty); none below the fewest tokens any pattern needs, nor without a company unless the
+    # rule binds the primary company or a person. A match holds its tokens and a word of each gate:
+    # with either it is never empty.
+    by_tokens: tuple[tuple[tuple[re.Pattern, int, tuple[int, ...], bool], ...], ...]
 
     @classmethod
-    def of(cls, rule: Rule, words: ClauseWords, index: int) -> "_RulePlan":
-        binds_without_company = rule.uses_primary or rule.uses_people
-        return cls(rule, max(rule.fewest_tokens, 0 if binds_without_company else 1), rule.unless,
-                   words.unless_masks[index], tuple((g.regex, g.min_tokens, g.masks) for g in words.patterns[index]))
+    def of(cls, rule: Rule, words: ClauseWords, index: int, most_tokens: int) -> "_RulePlan":
+        fewest = 0 if rule.uses_primary or rule.uses_people else 1
+        patterns = [(g.regex, g.masks[0] if g.masks else 0, g.masks[1:], not g.masks and not g.min_tokens, g.min_tokens)
+                    for g in words.patterns[index]]
+        by_tokens = tuple(tuple(p[:4] for p in patterns if p[4] <= count) if count >= fewest else ()
+                          for count in range(most_tokens + 1))
+        return cls(rule, rule.unless, words.unless_masks[index], by_tokens)
 
 
 class RulesEngine:
@@ -85,7 +82,9 @@ class RulesEngine:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
         self._words = ClauseWords(rules)
-        plans = [_RulePlan.of(rule, self._words, index) for index, rule in enumerate(rules)]
+        # a clause with more company tokens than any pattern needs is tried like one with that many
+        self._most_tokens = max((needs for rule in rules for needs in rule.min_tokens), default=0)
+        plans = [_RulePlan.of(rule, self._words, index, self._most_tokens) for index, rule in enumerate(rules)]
         # per (place of the clause, whether the item has a primary company): each rule's plan, or
         # None where the rule's scope or its need of a primary company rules it out
         self._plans: dict[tuple[str, bool], list[_RulePlan | None]] = {
@@ -104,78 +103,91 @@ class RulesEngine:
                  source: str | None = None) -> Classification:
         title = strip_outlet(clean(title or "", MAX_TITLE_CHARS), source)
         summary = clean(summary or "", MAX_SUMMARY_CHARS)
-        clauses = [_Clause(part, "title") for t in title.split("; ") if (part := t.strip())]
-        clauses += [_Clause(s, "summary") for s in sentences(summary)] if summary else []
-        result = Classification()
+        texts = [part for t in title.split("; ") if (part := t.strip())]
+        titles = len(texts)  # the clauses before this index are the title's, the rest the summary's
+        if summary:
+            texts.extend(sentences(summary))
         slugs: dict[str, None] = dict.fromkeys(self.matcher.link_slugs(link))
+        mentions: list[Mention] = []
         tokens: list[Found] = []
-        primary = None  # the first token of a title clause (title clauses come first)
-        for clause, found in zip(clauses, self.matcher.find([c.text for c in clauses], link)):
-            text, parts, last = clause.text, [], 0
+        by_token: dict[str, str] = {}  # "⟦n⟧" -> the slug of tokens[n]
+        slot_texts: list[str] = []  # each clause with a token "⟦n⟧" for each company it names
+        primary = None
+        for index, (text, found) in enumerate(zip(texts, self.matcher.find(texts, link))):
+            parts, last = [], 0
             for hit in found:
-                result.mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
+                mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
                 if hit.background:
                     continue
                 slugs.setdefault(hit.slug)
                 parts.append(text[last:hit.start])
-                parts.append(f"\u27e6{len(tokens)}\u27e7")
+                token = f"\u27e6{len(tokens)}\u27e7"
+                parts.append(token)
+                by_token[token] = hit.slug
                 tokens.append(hit)
                 last = hit.end
-            if parts:
-                parts.append(text[last:])
-                clause.slot_text = "".join(parts)
-                if primary is None and clause.where == "title":
-                    primary = tokens[0].slug
-        result.companies = list(slugs)
-        if not result.companies:
-            return result
+            if not parts:
+                slot_texts.append(text)
+                continue
+            parts.append(text[last:])
+            slot_texts.append("".join(parts))
+            if primary is None and index < titles:  # the first token of the title
+                primary = tokens[0].slug
+        companies = list(slugs)
+        if not companies:
+            return Classification(companies, [], mentions)
         events: list[Event] = []
         pending: dict[int, tuple] = {}
-        for clause in clauses:
-            events.extend(self._clause_events(clause, tokens, primary, pending))
-        result.events = _resolve(events)
-        for event in result.events:
+        slots = _ItemSlots(tokens, by_token, primary, self._people)
+        for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
+            plans = self._plans["title" if index < titles else "summary", bool(primary)]
+            events.extend(self._clause_events(text, slot_text, plans, slots, pending))
+        events = _resolve(events)
+        for event in events:
             _complete(event, tokens, *pending[id(event)])
-        return result
+        return Classification(companies, events, mentions)
 
-    def _clause_events(self, clause: _Clause, tokens: list[Found], primary: str | None,
+    def _clause_events(self, text: str, slot_text: str, plans: list[_RulePlan | None], slots: "_ItemSlots",
                        pending: dict[int, tuple]) -> list[Event]:
         """Events of one clause, bare: what `_complete` adds to each survivor goes into `pending`."""
-        text = clause.slot_text
-        candidates, present = self._words.scan(text.lower(), text, clause.text.isascii())
+        candidates, present = self._words.scan(slot_text.lower(), slot_text, text.isascii())
         if not candidates:
             return []
-        plans = self._plans[clause.where, bool(primary)]
-        companies = text.count("\u27e6")
+        company_tokens = min(slot_text.count("\u27e6"), self._most_tokens)
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
         in_clause: str | None = ""
         facts: dict[str, object] = {}
         for index in sorted(candidates):
             plan = plans[index]
-            if plan is None or plan.fewest_companies > companies:
+            if plan is None or not plan.by_tokens[company_tokens]:
                 continue
-            if plan.unless is not None and _gates_met(plan.unless_masks, present) and plan.unless.search(text):
+            if plan.unless is not None and _gates_met(plan.unless_masks, present) and plan.unless.search(slot_text):
                 continue
             rule = plan.rule
-            for regex, needs, masks in plan.patterns:
-                if needs > companies or not _gates_met(masks, present):
+            for regex, first_gate, other_gates, may_be_empty in plan.by_tokens[company_tokens]:
+                # _gates_met, its first gate inline: the gates skip most patterns tried
+                if first_gate and not present & first_gate or other_gates and not _gates_met(other_gates, present):
                     continue
-                for match in regex.finditer(text):
+                # the matches of finditer: after one that is not empty it searches on from its end, as
+                # search does without building an iterator (dear next to a search that finds nothing)
+                rest = regex.finditer(slot_text) if may_be_empty else None
+                match = next(rest, None) if rest else regex.search(slot_text)
+                while match is not None:
                     if in_clause == "":
-                        # the slot text with its tokens put back is the clause text
-                        in_clause = clause_status(clause.text)
+                        in_clause = clause_status(text)
                         if in_clause == "denied":  # a denial drops every event of the clause
                             return []
-                    made = _bind(rule, match, tokens, primary, self._people)
+                    made = _bind(rule, match, slots)
                     if rule.orient:
                         made = [self._orient(e) for e in made]
-                    context = (clause.text, match, in_clause, facts)
+                    context = (text, match, in_clause, facts)
                     for event in made:
                         pending[id(event)] = context
                         for overridden_type in rule.overrides:
                             overridden.add((overridden_type, event.subject))
                     found.extend(made)
+                    match = next(rest, None) if rest else regex.search(slot_text, match.end())
         if not overridden:
             return found
         return [e for e in found if (e.type, e.subject) not in overridden]
@@ -235,40 +247,47 @@ def _render(text: str, tokens: list[Found]) -> str:
     return "".join(parts)
 
 
-def _slot_slugs(match, slot: str | None, tokens: list[Found], primary: str | None,
-                people: dict[str, list[str]]) -> list[str | None]:
-    if slot is None:
-        return [None]
-    if slot == "primary":
-        return [primary]
-    try:
-        text = match.group(slot) or ""
-    except IndexError:  # this pattern of the rule has no such slot
-        return [None]
-    if slot == PERSON_SLOT:
-        padded = f" {text.lower()} "
-        named = (slug for name, slugs in people.items() if f" {name} " in padded for slug in slugs)
-        return list(dict.fromkeys(named)) or [None]
-    number = text[1:-1]
-    if text[:1] == "\u27e6" and text[-1:] == "\u27e7" and number.isdecimal():
-        # exactly one token, what `{X}` binds: TOKEN.findall (\d is a decimal) would find just it
-        return [tokens[int(number)].slug]
-    return list(dict.fromkeys(tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
+class _ItemSlots:
+    """What a rule's slots bind to in one item: its company tokens, primary company, known people."""
+
+    __slots__ = ("tokens", "by_token", "primary", "people")
+
+    def __init__(self, tokens: list[Found], by_token: dict[str, str], primary: str | None,
+                 people: dict[str, list[str]]):
+        self.tokens, self.by_token, self.primary, self.people = tokens, by_token, primary, people
+
+    def slugs(self, match: re.Match, slot: str | None) -> list[str | None]:
+        if slot is None:
+            return [None]
+        if slot == "primary":
+            return [self.primary]
+        try:
+            text = match.group(slot) or ""
+        except IndexError:  # this pattern of the rule has no such slot
+            return [None]
+        if slot == PERSON_SLOT:
+            padded = f" {text.lower()} "
+            named = (slug for name, slugs in self.people.items() if f" {name} " in padded for slug in slugs)
+            return list(dict.fromkeys(named)) or [None]
+        slug = self.by_token.get(text)
+        if slug is not None:  # one token as the slot text writes it (what `{X}` binds): TOKEN finds just it
+            return [slug]
+        return list(dict.fromkeys(self.tokens[int(n)].slug for n in TOKEN.findall(text))) or [None]
 
 
-def _bind(rule: Rule, match, tokens: list[Found], primary: str | None,
-          people: dict[str, list[str]]) -> list[Event]:
+def _bind(rule: Rule, match: re.Match, slots: _ItemSlots) -> list[Event]:
     made = []
     for spec in rule.emits:
-        for subject in _slot_slugs(match, spec.subject, tokens, primary, people):
+        for subject in slots.slugs(match, spec.subject):
             if subject is None:
                 continue
-            counterparties = _slot_slugs(match, spec.counterparty, tokens, primary, people)
+            counterparties = [None] if spec.counterparty is None else slots.slugs(match, spec.counterparty)
             if counterparties == [subject]:
                 continue
             for counterparty in counterparties:
-                made.append(Event(spec.type, subject, None if counterparty == subject else counterparty,
-                                  rule=rule.id, confidence=rule.confidence))
+                event = Event(spec.type, subject, None if counterparty == subject else counterparty)
+                event.rule, event.confidence = rule.id, rule.confidence  # cheaper than keywords
+                made.append(event)
     return made
 
 
