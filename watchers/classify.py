@@ -55,18 +55,18 @@ class _RulePlan:
     unless: re.Pattern | None
     unless_masks: tuple[int, ...]
     # indexed by a clause's company tokens (up to the most any pattern needs): the patterns that may
-    # match it, each as (regex, first gate mask or 0 for none, the other gate masks, whether a match
-    # may be empty); none below the fewest tokens any pattern needs, nor without a company unless the
-    # rule binds the primary company or a person. A match holds its tokens and a word of each gate:
-    # with either it is never empty.
-    by_tokens: tuple[tuple[tuple[re.Pattern, int, tuple[int, ...], bool], ...], ...]
+    # match it, each as (regex, first gate mask or 0 for none, the other gate masks, the tokens every
+    # match holds, whether a match may be empty); none below the fewest tokens any pattern needs, nor
+    # without a company unless the rule binds the primary company or a person. A match holds its
+    # tokens and a word of each gate: with either it is never empty.
+    by_tokens: tuple[tuple[tuple[re.Pattern, int, tuple[int, ...], int, bool], ...], ...]
 
     @classmethod
     def of(cls, rule: Rule, words: ClauseWords, index: int, most_tokens: int) -> "_RulePlan":
         fewest = 0 if rule.uses_primary or rule.uses_people else 1
-        patterns = [(g.regex, g.masks[0] if g.masks else 0, g.masks[1:], not g.masks and not g.min_tokens, g.min_tokens)
+        patterns = [(g.regex, g.masks[0] if g.masks else 0, g.masks[1:], g.min_tokens, not g.masks and not g.min_tokens)
                     for g in words.patterns[index]]
-        by_tokens = tuple(tuple(p[:4] for p in patterns if p[4] <= count) if count >= fewest else ()
+        by_tokens = tuple(tuple(p for p in patterns if p[3] <= count) if count >= fewest else ()
                           for count in range(most_tokens + 1))
         return cls(rule, rule.unless, words.unless_masks[index], by_tokens)
 
@@ -84,13 +84,21 @@ class RulesEngine:
         self._words = ClauseWords(rules)
         # a clause with more company tokens than any pattern needs is tried like one with that many
         self._most_tokens = max((needs for rule in rules for needs in rule.min_tokens), default=0)
-        plans = [_RulePlan.of(rule, self._words, index, self._most_tokens) for index, rule in enumerate(rules)]
-        # per (place of the clause, whether the item has a primary company): each rule's plan, or
-        # None where the rule's scope or its need of a primary company rules it out
-        self._plans: dict[tuple[str, bool], list[_RulePlan | None]] = {
-            (where, has_primary): [plan if plan.rule.scope in ("any", where) and (has_primary or not plan.rule.uses_primary)
-                                   else None for plan in plans]
-            for where in ("title", "summary") for has_primary in (False, True)}
+        # per (place of the clause, whether the item has a primary company, whether the clause names a
+        # company): the words that select rules and each rule's plan, or None where the rule's scope or
+        # its need of a primary company rules it out. A clause naming no company is read only by the
+        # rules that bind the primary company or a person: their own smaller automaton selects the same
+        # of them in the same order, with fewer words to go through.
+        self._readers: dict[tuple[str, bool, bool], tuple[ClauseWords, list[_RulePlan | None]]] = {}
+        for names_company in (False, True):
+            group = rules if names_company else [rule for rule in rules if rule.uses_primary or rule.uses_people]
+            words = self._words if names_company else ClauseWords(group)
+            plans = [_RulePlan.of(rule, words, index, self._most_tokens) for index, rule in enumerate(group)]
+            for where in ("title", "summary"):
+                for has_primary in (False, True):
+                    self._readers[where, has_primary, names_company] = (words, [
+                        plan if plan.rule.scope in ("any", where) and (has_primary or not plan.rule.uses_primary)
+                        else None for plan in plans])
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
@@ -140,20 +148,21 @@ class RulesEngine:
         pending: dict[int, tuple] = {}
         slots = _ItemSlots(tokens, by_token, primary, self._people)
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
-            plans = self._plans["title" if index < titles else "summary", bool(primary)]
-            events.extend(self._clause_events(text, slot_text, plans, slots, pending))
+            where = "title" if index < titles else "summary"
+            events.extend(self._clause_events(text, slot_text, where, bool(primary), slots, pending))
         events = _resolve(events)
         for event in events:
             _complete(event, tokens, *pending[id(event)])
         return Classification(companies, events, mentions)
 
-    def _clause_events(self, text: str, slot_text: str, plans: list[_RulePlan | None], slots: "_ItemSlots",
+    def _clause_events(self, text: str, slot_text: str, where: str, has_primary: bool, slots: "_ItemSlots",
                        pending: dict[int, tuple]) -> list[Event]:
         """Events of one clause, bare: what `_complete` adds to each survivor goes into `pending`."""
-        candidates, present = self._words.scan(slot_text.lower(), slot_text, text.isascii())
+        company_tokens = min(slot_text.count("\u27e6"), self._most_tokens)
+        words, plans = self._readers[where, has_primary, company_tokens > 0]
+        candidates, present = words.scan(slot_text.lower(), slot_text, text.isascii())
         if not candidates:
             return []
-        company_tokens = min(slot_text.count("\u27e6"), self._most_tokens)
         found: list[Event] = []
         overridden: set[tuple[str, str]] = set()
         in_clause: str | None = ""
@@ -165,7 +174,7 @@ class RulesEngine:
             if plan.unless is not None and _gates_met(plan.unless_masks, present) and plan.unless.search(slot_text):
                 continue
             rule = plan.rule
-            for regex, first_gate, other_gates, may_be_empty in plan.by_tokens[company_tokens]:
+            for regex, first_gate, other_gates, needs, may_be_empty in plan.by_tokens[company_tokens]:
                 # _gates_met, its first gate inline: the gates skip most patterns tried
                 if first_gate and not present & first_gate or other_gates and not _gates_met(other_gates, present):
                     continue
@@ -187,7 +196,12 @@ class RulesEngine:
                         for overridden_type in rule.overrides:
                             overridden.add((overridden_type, event.subject))
                     found.extend(made)
-                    match = next(rest, None) if rest else regex.search(slot_text, match.end())
+                    if rest:
+                        match = next(rest, None)
+                    elif slot_text.count("\u27e6", match.end()) < needs:  # too few tokens left for a match
+                        match = None
+                    else:
+                        match = regex.search(slot_text, match.end())
         if not overridden:
             return found
         return [e for e in found if (e.type, e.subject) not in overridden]
