@@ -14,6 +14,7 @@ import gc
 import json
 import sys
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -25,6 +26,7 @@ from watchers.errors import UsageError
 BATCH_LINES = 512
 _EVENT_FIELDS = ("type", "subject", "counterparty", "status", "amount_usd", "stake_pct", "valuation_usd", "round",
                  "person", "role", "evidence", "rule", "confidence")
+_event_values = attrgetter(*_EVENT_FIELDS)
 _stdlib_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -38,19 +40,15 @@ def _dumps(value: dict) -> bytes:
         return _stdlib_dumps(value).encode("ascii")
 
 
-def _loads(line: bytes):
-    """orjson, and the standard library for what orjson refuses but JSON allows (integers beyond
-    64 bits, escaped lone surrogates), so that the same lines are accepted as before."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
-
-
 def _item(line: bytes, number: int) -> dict | str:
-    """The parsed item, or the reason it cannot be classified."""
+    """The parsed item, or the reason it cannot be classified. orjson parses, and the standard library
+    what orjson refuses but JSON allows (integers beyond 64 bits, escaped lone surrogates), so that
+    the same lines are accepted as before."""
     try:
-        item = _loads(line)
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            item = json.loads(line)
     except (ValueError, RecursionError) as exc:
         return f"line {number}: not valid JSON ({str(exc).split(':')[0]})"
     if not isinstance(item, dict):
@@ -60,17 +58,11 @@ def _item(line: bytes, number: int) -> dict | str:
     return item
 
 
-def _text(item: dict, key: str) -> str | None:
-    value = item.get(key)
-    return value if isinstance(value, str) else None
-
-
 def result_dict(result) -> dict:
-    """The contract's output object (Classification.to_dict without dataclasses.asdict's cost)."""
-    events = []
-    for event in result.events:
-        fields = {name: getattr(event, name) for name in _EVENT_FIELDS}
-        events.append({k: v for k, v in fields.items() if v is not None and v != "" or k == "counterparty"})
+    """The contract's output object (Classification.to_dict without dataclasses.asdict's cost):
+    an event's fields in _EVENT_FIELDS order, those None or "" left out but the counterparty."""
+    events = [{name: value for name, value in zip(_EVENT_FIELDS, _event_values(event))
+               if value is not None and value != "" or name == "counterparty"} for event in result.events]
     return {"companies": result.companies, "events": events}
 
 
@@ -93,8 +85,10 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
                 chunk.append(f"error: {item}\n".encode("utf-8", "backslashreplace") if explain
                              else _dumps({"error": item}))
                 continue
-            result = engine.classify(item["title"], _text(item, "summary") or "", link=_text(item, "link"),
-                                     source=_text(item, "source"))
+            summary, link, source = item.get("summary"), item.get("link"), item.get("source")
+            result = engine.classify(item["title"], summary if isinstance(summary, str) else "",
+                                     link=link if isinstance(link, str) else None,
+                                     source=source if isinstance(source, str) else None)
             if explain:
                 text = f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n"
                 chunk.append(text.encode("utf-8", "backslashreplace"))
