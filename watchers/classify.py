@@ -147,9 +147,10 @@ class RulesEngine:
         events: list[Event] = []
         pending: dict[int, tuple] = {}
         slots = _ItemSlots(tokens, by_token, primary, self._people)
+        has_primary = bool(primary)
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
             where = "title" if index < titles else "summary"
-            events.extend(self._clause_events(text, slot_text, where, bool(primary), slots, pending))
+            events.extend(self._clause_events(text, slot_text, where, has_primary, slots, pending))
         events = _resolve(events)
         for event in events:
             _complete(event, tokens, *pending[id(event)])
