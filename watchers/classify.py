@@ -102,10 +102,11 @@ class RulesEngine:
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
-             extra_companies: Iterable[Company] = ()) -> "RulesEngine":
+             extra_companies: Iterable[Company] = (), cache_dir: Path | None = None) -> "RulesEngine":
+        """The engine of a seeds directory; `cache_dir` keeps the compiled rules between starts."""
         seeds_dir = Path(seeds_dir)
         registry = load_registry(companies_path or seeds_dir / "companies.toml", extra_companies)
-        return cls(registry, load_rules(seeds_dir / "rules.toml"))
+        return cls(registry, load_rules(seeds_dir / "rules.toml", cache_dir))
 
     def classify(self, title: str, summary: str = "", *, link: str | None = None,
                  source: str | None = None) -> Classification:

@@ -99,16 +99,16 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
     return errors
 
 
-def load_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
+def load_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None = None) -> RulesEngine:
     """The engine from the seeds directory, with `--companies` replacing the registry."""
     companies_path = Path(companies) if companies else None
     if companies_path is not None and not companies_path.is_file():
         raise UsageError(f"--companies {companies}: no such file")
-    return RulesEngine.load(seeds_dir, companies_path)
+    return RulesEngine.load(seeds_dir, companies_path, cache_dir=cache_dir)
 
 
 def run(args, settings) -> int:
-    engine = load_engine(settings.seeds_path, args.companies)
+    engine = load_engine(settings.seeds_path, args.companies, settings.cache_path)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
 
