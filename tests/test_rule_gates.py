@@ -103,3 +103,17 @@ def test_every_rule_of_the_bundled_file_has_gates_on_most_patterns():
     gated = sum(bool(g) for rule in rules for g in rule.gates)
     total = sum(len(rule.gates) for rule in rules)
     assert gated / total > 0.8
+
+
+def test_rules_that_only_name_a_known_persons_company_need_a_known_name(engine):
+    """'X is the new CEO' makes an event only when X is a known person: without one the rule is not run."""
+    index = next(i for i, rule in enumerate(engine.rules) if rule.id == "leadership_change.known-person-role")
+    words = ClauseWords(engine.rules, ["jason droege"], {index})
+    text = "John Smith is the new CEO."
+    _, present = words.scan(text.lower(), text, True)
+    assert not all(_gates_met(g.masks, present) for g in words.patterns[index])
+    text = "Jason Droege is the new CEO."
+    _, present = words.scan(text.lower(), text, True)
+    assert all(_gates_met(g.masks, present) for g in words.patterns[index])
+    assert {(e.type, e.subject) for e in engine.classify("Meta deal closes", text).events} == {
+        ("leadership_change", "scale-ai")}

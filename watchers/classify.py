@@ -81,7 +81,9 @@ class RulesEngine:
         for company in registry:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
-        self._words = ClauseWords(rules)
+        # a rule whose every event is a known person's company: nothing without a known person's name
+        self._words = ClauseWords(rules, self._people, {
+            index for index, rule in enumerate(rules) if all(spec.subject == PERSON_SLOT for spec in rule.emits)})
         # a clause with more company tokens than any pattern needs is tried like one with that many
         self._most_tokens = max((needs for rule in rules for needs in rule.min_tokens), default=0)
         # per (place of the clause, whether the item has a primary company, whether the clause names a
@@ -92,7 +94,10 @@ class RulesEngine:
         self._readers: dict[tuple[str, bool, bool], tuple[ClauseWords, list[_RulePlan | None]]] = {}
         for names_company in (False, True):
             group = rules if names_company else [rule for rule in rules if rule.uses_primary or rule.uses_people]
-            words = self._words if names_company else ClauseWords(group)
+            # where no company is named, a rule's company slots bind nothing: with a person slot and
+            # no primary company, only a known person can make its events
+            words = self._words if names_company else ClauseWords(group, self._people, {
+                index for index, rule in enumerate(group) if rule.uses_people and not rule.uses_primary})
             plans = [_RulePlan.of(rule, words, index, self._most_tokens) for index, rule in enumerate(group)]
             for where in ("title", "summary"):
                 for has_primary in (False, True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Collection, Iterable
 
 import ahocorasick
 
@@ -31,8 +32,11 @@ class GatedPattern:
 
 
 class ClauseWords:
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], people: Iterable[str] = (), person_rules: Collection[int] = ()):
+        """`person_rules`: indexes of rules that can make an event only for a known person (their
+        other slots cannot bind here): their patterns also need one of `people` (lowercased names)."""
         bits: dict[str, int] = {}
+        people_gate = (frozenset(people),) if people else ()
 
         def masks(word_sets) -> tuple[int, ...]:
             result = []
@@ -44,8 +48,9 @@ class ClauseWords:
             return tuple(result)
 
         self.patterns: list[tuple[GatedPattern, ...]] = [
-            tuple(GatedPattern(regex, needs, masks(gates))
-                  for regex, needs, gates in zip(rule.patterns, rule.min_tokens, rule.gates)) for rule in rules]
+            tuple(GatedPattern(regex, needs, masks(gates + people_gate if index in person_rules else gates))
+                  for regex, needs, gates in zip(rule.patterns, rule.min_tokens, rule.gates))
+            for index, rule in enumerate(rules)]
         self.unless_masks: list[tuple[int, ...]] = [masks(rule.unless_gates) for rule in rules]
         selects: dict[str, set[int]] = {}
         for index, rule in enumerate(rules):
