@@ -9,6 +9,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	# bytecode now: where PYTHONDONTWRITEBYTECODE is set, every start would compile the sources again
+	$(BIN)/python -m compileall -q bot watchers > /dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
