@@ -20,7 +20,10 @@ How an item is read, in this order:
    deal"): when the registry says the bound subject is a known customer of the counterparty (and
    not the reverse), or the subject is a lab and the counterparty a vendor, the two are swapped.
    An event whose counterparty slot bound only its own subject ("Google replaces Gemini") is
-   dropped.
+   dropped. A pattern that cannot match a clause is not run: the words every match holds
+   (watchers/rule_gates.py), the company tokens it needs and, for rules that can only name a
+   known person's company, a known person's name are looked up first (watchers/clause_words.py).
+   That changes what is run, never what is found.
 5. Facts come from the clause: amount, valuation, stake, round, status, person and role.
    An event whose clause denies it ("denies talks") is dropped.
 6. Conflicts: a rule's `overrides` drop events of the listed types for the same subject found in
