@@ -60,7 +60,7 @@ class PatternCache:
         try:
             parts, gates = compile_parts(source, flags)
             regex = pattern_from_parts(source, parts)
-        except re.error:
+        except re.error:  # a bad pattern: load_rules names its rule and line
             raise
         except Exception:  # this re keeps its compiler otherwise: no cache, same patterns
             log.debug("rules cache cannot build patterns here", exc_info=True)
