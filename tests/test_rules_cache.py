@@ -82,3 +82,19 @@ def test_a_malformed_pattern_is_still_refused_with_its_line(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_rules(bad, tmp_path / "cache")
     assert "rules.toml:6" in str(caught.value)
+
+
+def test_a_python_whose_re_compiles_otherwise_gets_the_same_rules_without_a_cache(tmp_path: Path, monkeypatch) -> None:
+    """The cache uses re's internal compiler steps; where they differ, rules compile as re.compile does."""
+    import types
+
+    import watchers.rule_gates
+
+    def other_signature(*args):
+        raise TypeError("compile() takes 5 positional arguments")
+
+    expected = _outputs(load_rules(SEEDS / "rules.toml"))
+    monkeypatch.setattr(watchers.rule_gates, "_sre_engine", types.SimpleNamespace(compile=other_signature))
+    rules = load_rules(SEEDS / "rules.toml", tmp_path / "cache")
+    assert _outputs(rules) == expected
+    assert not list((tmp_path / "cache").glob("rules-*.marshal"))

@@ -110,10 +110,7 @@ def load_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None =
 def run(args, settings) -> int:
     engine = load_engine(settings.seeds_path, args.companies, settings.cache_path)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
-    return _classify_path(engine, getattr(args, "path", "-") or "-", args.explain)
-
-
-def _classify_path(engine: RulesEngine, path: str, explain: bool) -> int:
+    path, explain = getattr(args, "path", "-") or "-", args.explain
     if path == "-":
         errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, explain)
     else:

@@ -102,20 +102,12 @@ def _sequence_words(items) -> list[set[str]]:
     return found
 
 
-def compile_with_gates(source: str, flags: int) -> tuple[re.Pattern, tuple[frozenset[str], ...]]:
-    """`re.compile(source, flags)` and its word gates from one parse (parsing is half of compiling,
-    and the rules' patterns are long: this saves a third of the rules' load time)."""
-    flags = int(flags)  # as re.compile does: RegexFlag arithmetic in the compiler is slow
-    parsed = _sre_parse.parse(source, flags)
-    gates = _gates(parsed)
-    return _sre_compile.compile(parsed, flags), gates
-
-
 def compile_parts(source: str, flags: int) -> tuple[tuple, tuple[frozenset[str], ...]]:
     """What re's compiler makes of `source` (code, flags, groups, group names: plain data that
     watchers/rules_cache.py keeps on disk) and the pattern's word gates. The steps are those of
-    re._compiler.compile, kept apart so that the code can be stored."""
-    flags = int(flags)
+    re._compiler.compile, kept apart so that the code can be stored; one parse serves both (parsing
+    is half of compiling, and the rules' patterns are long)."""
+    flags = int(flags)  # as re.compile does: RegexFlag arithmetic in the compiler is slow
     parsed = _sre_parse.parse(source, flags)
     gates = _gates(parsed)
     code = [int(op) for op in _sre_compile._code(parsed, flags)]  # plain ints: some are named constants

@@ -71,7 +71,6 @@ class Rule:
     orient: bool = False
     # per pattern: how many company tokens a clause needs before the pattern can match it
     min_tokens: tuple[int, ...] = ()
-    fewest_tokens: int = 0  # min(min_tokens): a clause with fewer company tokens skips the rule
     # per pattern: word sets that every match contains one of each (watchers/rule_gates.py)
     gates: tuple[tuple[frozenset[str], ...], ...] = ()
     unless_gates: tuple[frozenset[str], ...] = ()
@@ -186,7 +185,7 @@ def _rule(raw: Any, macros: dict[str, str], fail, compile_pattern: Callable[[str
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits),
                 uses_people=any(s.subject == PERSON_SLOT for s in emits),
-                min_tokens=(needs := tuple(min_tokens(p) for p in patterns)), fewest_tokens=min(needs),
+                min_tokens=tuple(min_tokens(p) for p in patterns),
                 gates=tuple(pattern_gates),
                 unless_gates=unless_gates)
 

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from watchers.rule_gates import compile_parts, compile_with_gates, pattern_from_parts
+from watchers.rule_gates import compile_parts, pattern_from_parts, required_words
 
 log = logging.getLogger("vendorwatch.rules")
 
@@ -65,7 +65,8 @@ class PatternCache:
         except Exception:  # this re keeps its compiler otherwise: no cache, same patterns
             log.debug("rules cache cannot build patterns here", exc_info=True)
             self.path = None
-            return compile_with_gates(source, flags)
+            regex = re.compile(source, flags)
+            return regex, required_words(regex)
         self._entries[(source, int(flags))] = (parts, gates)
         self._dirty = True
         return regex, gates
