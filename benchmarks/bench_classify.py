@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEV = Path("/work/shared/eval/dev.jsonl")
 SCRIPT = ROOT / ".venv" / "bin" / "vendorwatch"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "bot.cli.main"]
 FALLBACK_ITEMS = [
     {"title": "Scale AI raises $1 billion at $13.8 billion valuation", "summary": "Accel led the Series F."},
     {"title": "OpenAI cuts ties with Scale AI after Meta deal", "summary": "The lab is winding down work."},
@@ -92,7 +92,7 @@ def _plain_entry(fields: dict) -> str:
 
 def write_registry(path: Path, total: int = 10_000) -> None:
     """The bundled companies plus generated ones up to `total`, one line per key (as a script writes it)."""
-    from watchers.registry import load_registry
+    from watchers.rules.registry import load_registry
 
     rng = random.Random(11)
     bundled = load_registry(ROOT / "seeds" / "companies.toml")
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         inputs = write_inputs(Path(folder), options.items)
         sys.path.insert(0, str(ROOT))
-        from watchers.classify import RulesEngine
+        from watchers.rules.classify import RulesEngine
 
         registry = Path(folder) / "companies-10k.toml"
         write_registry(registry)

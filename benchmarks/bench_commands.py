@@ -19,9 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.commands import CommandCore
-from bot.digest_job import enqueue_weekly_digests
+from bot.digest.job import enqueue_weekly_digests
 from bot.messages import Request
-from watchers.registry import load_registry
+from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir, load_settings
 from watchers.storage.db import make_engine, session_scope, upgrade
 from watchers.storage.stories import Story

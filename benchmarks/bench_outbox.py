@@ -20,9 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bot.memory_platform import MemoryPlatform
+from bot.platforms.memory import MemoryPlatform
 from bot.messages import Message
-from bot.outbox import OutboxSender
+from bot.delivery.outbox import OutboxSender
 from watchers.settings import load_settings
 from watchers.storage.db import make_engine, session_scope, upgrade
 from watchers.storage.delivery import Channel, Outbox

@@ -20,9 +20,9 @@ import time
 import psutil
 from datetime import datetime, timezone
 
-from watchers.normalize import normalize_entries
-from watchers.parse import FeedParser
-from watchers.parse_worker import parse_feed_bytes
+from watchers.feeds.normalize import normalize_entries
+from watchers.feeds.parse import FeedParser
+from watchers.feeds.parse_worker import parse_feed_bytes
 
 GOAL_SECONDS = 60.0
 URL = "https://news.example.com/feed.xml"

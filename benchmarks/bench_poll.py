@@ -127,8 +127,8 @@ def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
 def known_items(feed_id: int, url: str, feed: int, items: int, new_items: int, now: datetime,
                 event_every: int) -> list[dict]:
     """The rows a previous poll stored: every item of the feed but the `new_items` newest."""
-    from watchers.normalize import normalize_entries
-    from watchers.parse_worker import parse_feed_bytes
+    from watchers.feeds.normalize import normalize_entries
+    from watchers.feeds.parse_worker import parse_feed_bytes
 
     parsed = parse_feed_bytes(feed_body(feed, items, now, skip=new_items, event_every=event_every), "application/rss+xml", url)
     return [dict(key=i.key, feed_id=feed_id, title=i.title, outlet=i.outlet, link=i.link, summary=i.summary,

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.messages import Request
-from watchers.registry import Registry, load_registry
+from watchers.rules.registry import Registry, load_registry
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story

@@ -12,7 +12,7 @@ from watchers.models import Classification, Event
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Channel, Outbox, Subscription
 from watchers.storage.tables import Item
-from watchers.story_store import file_item
+from watchers.stories.store import file_item
 
 T0 = datetime(2025, 6, 12, 14, 0, tzinfo=timezone.utc)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from watchers.address_guard import RefusedURL, UnresolvableHost, check_feed_url, is_public_address, parse_address
+from watchers.feeds.address_guard import RefusedURL, UnresolvableHost, check_feed_url, is_public_address, parse_address
 from watchers.errors import UsageError
-from watchers.pinned_network import PinnedTransport, pinned_addresses
+from watchers.feeds.pinned_network import PinnedTransport, pinned_addresses
 
 LOOPBACK_SPELLINGS = [
     "http://127.0.0.1/feed", "http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://0x7f000001/",
@@ -130,7 +130,7 @@ async def test_pinned_transport_tries_each_checked_address_in_turn(feed_server) 
 
 
 async def test_international_names_are_checked_and_pinned_in_their_ascii_form(feed_server) -> None:
-    from watchers.address_guard import url_host
+    from watchers.feeds.address_guard import url_host
 
     assert url_host("http://B\u00fccher.example./feed") == "xn--bcher-kva.example"
     feed_server.serve("/feed", b"<rss/>")

@@ -1,4 +1,4 @@
-"""The fast paths of watchers.amounts give what the plain patterns give.
+"""The fast paths of watchers.rules.facts give what the plain patterns give.
 
 Each extractor is compared with a plain reference (the patterns run as written, on every
 position, with no gate) over clauses built from the words the patterns look for, in mixed case,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 
-from watchers import amounts as A
+from watchers.rules import facts as A
 
 _PLAIN_NUMBER = re.compile(r"(?<![\w.,])\d{1,4}(?:,\d{3})*(?:\.\d+)?(?![\d,]\d)")
 _PLAIN_LEADER_VERB = re.compile(r"\b(?:steps?|resign|quit|leav|depart|exit|join|retire|return|become|take|named|"

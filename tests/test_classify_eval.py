@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from watchers.classify import RulesEngine
+from watchers.rules.classify import RulesEngine
 from watchers.models import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent

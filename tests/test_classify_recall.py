@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from watchers.classify import RulesEngine
+from watchers.rules.classify import RulesEngine
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from watchers.classify import RulesEngine
-from watchers.textnorm import clean, sentences, strip_outlet
+from watchers.rules.classify import RulesEngine
+from watchers.rules.textnorm import clean, sentences, strip_outlet
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from watchers.cluster import StoryIndex, item_view, title_tokens
+from watchers.stories.cluster import StoryIndex, item_view, title_tokens
 from watchers.models import Classification
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
-from watchers.story_store import file_item
+from watchers.stories.store import file_item
 from tests.delivery_support import T0, add_item
 
 ALTMAN = [{"type": "leadership_change", "subject": "openai"}]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.shared_data import DEV_SET
-from watchers.cluster import StoryIndex, item_view
+from watchers.stories.cluster import StoryIndex, item_view
 
 DEV = DEV_SET
 WINDOW_HOURS = 72.0
@@ -69,7 +69,7 @@ def test_grouping_with_gold_events_meets_the_thresholds() -> None:
 @pytest.mark.skipif(not DEV.is_file(), reason="shared/eval/dev.jsonl is not on this machine")
 def test_grouping_with_the_rules_engine_is_reported() -> None:
     try:
-        from watchers.classify import RulesEngine
+        from watchers.rules.classify import RulesEngine
         from watchers.settings import default_seeds_dir
 
         engine = RulesEngine.load(default_seeds_dir())

@@ -1,6 +1,6 @@
 """End to end from classified items to what readers see in channels (the in-memory platform).
 
-Items are stored and filed into stories as the orchestrator does (watchers.story_store), then
+Items are stored and filed into stories as the orchestrator does (watchers.stories.store), then
 fan-out queues the messages and the outbox sender posts them; the assertions are on the exact
 parents, threads and edits of each channel.
 """
@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fanout import fan_out
-from bot.memory_platform import MemoryPlatform
-from bot.outbox import OutboxSender
+from bot.delivery.fanout import fan_out
+from bot.platforms.memory import MemoryPlatform
+from bot.delivery.outbox import OutboxSender
 from tests.delivery_support import META_SCALE, T0, ManualClock, add_channel, add_item
-from watchers.registry import load_registry
+from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir
 
 FUNDING = [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9, "stake_pct": 49.0,
@@ -139,10 +139,10 @@ async def test_feeds_polled_by_the_orchestrator_reach_the_channel_once(engine, s
     from datetime import datetime, timezone
 
     from tests.feed_fixtures import rss
-    from watchers.classify import RulesEngine
-    from watchers.feed_sources import add_user_feed
+    from watchers.rules.classify import RulesEngine
+    from watchers.feeds.sources import add_user_feed
     from watchers.orchestrator import Orchestrator
-    from watchers.rules_provider import RulesProvider
+    from watchers.rules.provider import RulesProvider
     from watchers.storage.db import session_scope
 
     settings = settings.replace(thread_batch_seconds=0.0)
@@ -190,7 +190,7 @@ async def test_feeds_polled_by_the_orchestrator_reach_the_channel_once(engine, s
 async def test_the_console_prints_parents_and_indented_thread_replies() -> None:
     import io
 
-    from bot.console_platform import ConsolePlatform
+    from bot.platforms.console import ConsolePlatform
     from bot.messages import Message
 
     out = io.StringIO()

@@ -12,7 +12,7 @@ import feedparser
 import httpx
 import pytest
 
-from bot.demo_server import SampleFeedServer, feed_as_of, load_sample_set
+from bot.demo.feed_server import SampleFeedServer, feed_as_of, load_sample_set
 from watchers.errors import ConfigError
 from watchers.settings import default_seeds_dir
 

@@ -14,11 +14,11 @@ import pytest
 from sqlmodel import select
 
 from bot.commands import CommandCore
-from bot.digest import build_digest, week_start_for
-from bot.digest_chart import render_digest_chart
-from bot import digest_cli
-from bot.digest_cli import parse_channel_arg
-from bot.digest_job import DigestJob, enqueue_digest, enqueue_weekly_digests
+from bot.digest.build import build_digest, week_start_for
+from bot.digest.chart import render_digest_chart
+from bot.cli import digest as digest_cli
+from bot.cli.digest import parse_channel_arg
+from bot.digest.job import DigestJob, enqueue_digest, enqueue_weekly_digests
 from bot.messages import Message
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.errors import UsageError

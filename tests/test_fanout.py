@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.fanout import fan_out
+from bot.delivery.fanout import fan_out
 from bot.messages import Message
 from tests.delivery_support import META_SCALE, T0, add_channel, add_item, outbox_rows
 from watchers.storage.db import session_scope
@@ -151,7 +151,7 @@ async def test_a_channel_watching_the_counterparty_is_alerted(engine, settings) 
 def test_relationships_follow_past_events_in_order() -> None:
     from types import SimpleNamespace
 
-    from bot.context import relationships
+    from bot.delivery.thread_context import relationships
 
     def story(day: int, *events: dict) -> Story:
         return Story(subject="scale-ai", title="t", events=list(events), first_seen_at=T0 + timedelta(days=day),

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from tests.feed_fixtures import rss
 from watchers.errors import UsageError
-from watchers import feeds_cli
-from watchers.feed_sources import add_user_feed, sync_seed_feeds
-from watchers.registry import load_registry
+from bot.cli import feeds as feeds_cli
+from watchers.feeds.sources import add_user_feed, sync_seed_feeds
+from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import make_engine, session_scope
 from watchers.storage.tables import Feed, Item

@@ -11,8 +11,8 @@ from typing import AsyncIterator
 import pytest
 
 from tests.feedserver import FEEDS_DIR, FeedServer, Reply
-from watchers.fetch import Fetcher
-from watchers.http_parts import BoundedDecoder, TooLarge, parse_max_age, parse_retry_after
+from watchers.feeds.fetch import Fetcher
+from watchers.feeds.http_parts import BoundedDecoder, TooLarge, parse_max_age, parse_retry_after
 from watchers.models import ERROR_KINDS, FeedSource, FetchResult
 from watchers.settings import Settings
 

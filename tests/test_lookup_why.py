@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.commands import CommandCore
 from bot.commands.why import extract_link, link_variants
-from bot.company_card import known_relationships
+from bot.commands.company_card import known_relationships
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription

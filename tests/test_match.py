@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from watchers.match import Matcher
-from watchers.registry import Company, Registry, load_registry
+from watchers.rules.match import Matcher
+from watchers.rules.registry import Company, Registry, load_registry
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

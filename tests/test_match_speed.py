@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from watchers import match, textnorm
-from watchers.match import ALIAS, CONTEXT, DOMAIN, PERSON, PRODUCT, VETO, Found, Matcher
-from watchers.registry import Company, Registry, load_registry
+from watchers.rules import match
+from watchers.rules import textnorm
+from watchers.rules.match import ALIAS, CONTEXT, DOMAIN, PERSON, PRODUCT, VETO, Found, Matcher
+from watchers.rules.registry import Company, Registry, load_registry
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

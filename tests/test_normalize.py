@@ -11,8 +11,8 @@ import pytest
 
 from tests.feedserver import FEEDS_DIR
 from watchers.models import ParsedFeed, RawEntry
-from watchers.normalize import canonical_link, normalize_entries, plain_text, split_outlet, utc_date
-from watchers.parse_worker import parse_feed_bytes
+from watchers.feeds.normalize import canonical_link, normalize_entries, plain_text, split_outlet, utc_date
+from watchers.feeds.parse_worker import parse_feed_bytes
 
 NOW = datetime(2026, 5, 22, 12, 0, tzinfo=timezone.utc)
 FEED_URL = "https://wire.example.com/feed"

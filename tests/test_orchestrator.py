@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.feed_fixtures import rss
-from watchers.classify import RulesEngine
-from watchers.feed_sources import add_user_feed, google_news_url
+from watchers.rules.classify import RulesEngine
+from watchers.feeds.sources import add_user_feed, google_news_url
 from watchers.orchestrator import Orchestrator
-from watchers.registry import company_from_user
-from watchers.rules_provider import RulesProvider
+from watchers.rules.registry import company_from_user
+from watchers.rules.provider import RulesProvider
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.memory_platform import MemoryPlatform
+from bot.platforms.memory import MemoryPlatform
 from bot.messages import Message
-from bot.outbox import OutboxSender
-from bot.platform import PermanentError, RateLimited, TransientError
+from bot.delivery.outbox import OutboxSender
+from bot.platforms.contract import PermanentError, RateLimited, TransientError
 from tests.delivery_support import T0, ManualClock, add_channel, outbox_rows
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Outbox, Subscription

@@ -17,8 +17,8 @@ import pytest_asyncio
 from tests.feedserver import FEEDS_DIR, FeedServer
 from tests.shared_data import FEEDPARSER_CORPUS
 from watchers.models import ParsedFeed
-from watchers.parse import FeedParser, ParseError
-from watchers.parse_worker import strip_internal_subset
+from watchers.feeds.parse import FeedParser, ParseError
+from watchers.feeds.parse_worker import strip_internal_subset
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CORPUS = FEEDPARSER_CORPUS

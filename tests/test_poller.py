@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.feed_fixtures import rss
-from watchers.classify import RulesEngine
-from watchers.feed_sources import add_user_feed
+from watchers.rules.classify import RulesEngine
+from watchers.feeds.sources import add_user_feed
 from watchers.orchestrator import Orchestrator
 from watchers.poller import Poller
-from watchers.rules_provider import RulesProvider
+from watchers.rules.provider import RulesProvider
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import make_engine, session_scope
 from watchers.storage.tables import Feed, Item

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from watchers.errors import ConfigError
-from watchers.registry import Company, company_from_user, load_registry
-from watchers.rules import load_rules
+from watchers.rules.registry import Company, company_from_user, load_registry
+from watchers.rules.rulebook import load_rules
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 EVAL_SLUGS = ("scale-ai mercor surge-ai turing invisible labelbox snorkel-ai handshake appen toloka sama imerit "

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.shared_data import DEV_SET
-from watchers.classify import RulesEngine, _gates_met
-from watchers.clause_words import ALL_PRESENT, ClauseWords
-from watchers.rule_gates import folds_oddly, min_literal_count, required_words
-from watchers.rules import load_rules
+from watchers.rules.classify import RulesEngine, _gates_met
+from watchers.rules.clause_words import ALL_PRESENT, ClauseWords
+from watchers.rules.gates import folds_oddly, min_literal_count, required_words
+from watchers.rules.rulebook import load_rules
 
 
 def _seeds() -> Path:

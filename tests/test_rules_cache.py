@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from watchers.classify import RulesEngine
+from watchers.rules.classify import RulesEngine
 from watchers.errors import ConfigError
-from watchers.registry import load_registry
-from watchers.rules import load_rules
+from watchers.rules.registry import load_registry
+from watchers.rules.rulebook import load_rules
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 HEADLINES = ["Meta to take 49% stake in Scale AI, hire CEO Alexandr Wang", "OpenAI cuts ties with Scale AI",
@@ -88,13 +88,13 @@ def test_a_python_whose_re_compiles_otherwise_gets_the_same_rules_without_a_cach
     """The cache uses re's internal compiler steps; where they differ, rules compile as re.compile does."""
     import types
 
-    import watchers.rule_gates
+    import watchers.rules.gates
 
     def other_signature(*args):
         raise TypeError("compile() takes 5 positional arguments")
 
     expected = _outputs(load_rules(SEEDS / "rules.toml"))
-    monkeypatch.setattr(watchers.rule_gates, "_sre_engine", types.SimpleNamespace(compile=other_signature))
+    monkeypatch.setattr(watchers.rules.gates, "_sre_engine", types.SimpleNamespace(compile=other_signature))
     rules = load_rules(SEEDS / "rules.toml", tmp_path / "cache")
     assert _outputs(rules) == expected
     assert not list((tmp_path / "cache").glob("rules-*.marshal"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.health import Metrics
+from bot.web import Metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDORWATCH = ROOT / ".venv" / "bin" / "vendorwatch"
@@ -139,10 +139,10 @@ async def test_run_polls_a_feed_and_delivers_to_a_console_channel(tmp_path: Path
     import httpx
 
     from bot.commands.core import CommandCore
-    from bot.demo_server import SampleFeedServer, load_sample_set
+    from bot.demo.feed_server import SampleFeedServer, load_sample_set
     from bot.messages import Request
-    from watchers.feed_sources import add_user_feed
-    from watchers.registry import load_registry
+    from watchers.feeds.sources import add_user_feed
+    from watchers.rules.registry import load_registry
     from watchers.settings import default_seeds_dir, load_settings
     from watchers.storage.db import make_engine, session_scope, upgrade
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from watchers.schedule import (
+from watchers.feeds.schedule import (
     MAX_REQUESTED_SECONDS,
     backoff_interval,
     healthy_interval,

@@ -2,10 +2,10 @@
 
 Per feed: fetch -> parse (worker processes) -> normalize -> classify what is new or edited ->
 one transaction that records the feed's state, stores the items and files each new, alertable
-item with events into its story (watchers.story_store). Errors of one feed never stop a cycle:
+item with events into its story (watchers.stories.store). Errors of one feed never stop a cycle:
 the feed records the error kind and message and backs off.
 
-Feeds are claimed with a lease (watchers.feed_state), so several orchestrators (replicas, or a
+Feeds are claimed with a lease (watchers.feeds.state), so several orchestrators (replicas, or a
 `poll --once` beside `run`) share the due feeds and never poll one feed at once.
 """
 
@@ -25,16 +25,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watchers import story_store
-from watchers.feed_sources import sync_seed_feeds
-from watchers.feed_state import Claim, PollRecord, claim_feeds, record_poll, release_feeds
-from watchers.fetch import Fetcher
-from watchers.item_store import ItemPlan, NewItem, plan_items, write_items
+from watchers.stories import store as story_store
+from watchers.feeds.sources import sync_seed_feeds
+from watchers.feeds.state import Claim, PollRecord, claim_feeds, record_poll, release_feeds
+from watchers.feeds.fetch import Fetcher
+from watchers.storage.item_store import ItemPlan, NewItem, plan_items, write_items
 from watchers.models import FetchResult, Item, ParsedFeed
-from watchers.normalize import normalize_entries
-from watchers.parse import FeedParser, ParseError
-from watchers.rules_provider import RulesProvider
-from watchers.schedule import next_check_after_error, next_check_after_success
+from watchers.feeds.normalize import normalize_entries
+from watchers.feeds.parse import FeedParser, ParseError
+from watchers.rules.provider import RulesProvider
+from watchers.feeds.schedule import next_check_after_error, next_check_after_success
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.tables import Item as ItemRow

@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from watchers.feed_state import Claim
+from watchers.feeds.state import Claim
 from watchers.orchestrator import FeedOutcome, Orchestrator
 
 log = logging.getLogger("vendorwatch.poller")

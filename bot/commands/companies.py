@@ -16,8 +16,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.parsing import CommandError, NewCompanyArgs, slugify
-from watchers.feed_sources import google_news_url
-from watchers.registry import Company, Registry, company_from_user
+from watchers.feeds.sources import google_news_url
+from watchers.rules.registry import Company, Registry, company_from_user
 from watchers.storage.tables import Feed, TrackedCompany
 
 RegistryProvider = Callable[[], Registry]

@@ -18,11 +18,11 @@ from bot.commands import lookup as lookup_cmd
 from bot.commands import why as why_cmd
 from bot.commands import subscriptions
 from bot.commands.companies import CompanyDirectory, RegistryProvider
-from bot.commands.context import Context
+from bot.commands.invocation import Context
 from bot.commands.parsing import Command, parse_command
 from bot.messages import Reply, Request
 from watchers.errors import UsageError
-from watchers.registry import Registry
+from watchers.rules.registry import Registry
 from watchers.settings import Settings
 from watchers.storage.types import utcnow
 

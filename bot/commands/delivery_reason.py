@@ -3,7 +3,7 @@
 First what was sent (the channel's alert for the story lists the item keys it got, the outbox
 rows say how far they went); else why fan-out did not choose the channel, in the order the
 pipeline decides: history, events, subscription, event types, pause, timing. The choice itself is
-fan-out's own function (`bot.fanout.subscribed_channels`), so the answer cannot drift from it.
+fan-out's own function (`bot.delivery.fanout.subscribed_channels`), so the answer cannot drift from it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
-from bot.fanout import event_parties, subscribed_channels
+from bot.delivery.fanout import event_parties, subscribed_channels
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands.context import Context
+from bot.commands.invocation import Context
 from bot.commands.parsing import Command, CommandError
 from bot.messages import Reply
 from watchers.models import EVENT_TYPES

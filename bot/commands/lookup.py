@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.commands.context import Context, find_channel
+from bot.commands.invocation import Context, find_channel
 from bot.commands.parsing import Command, CommandError, CompanyArgs, parse_company_args
-from bot.company_card import company_card
-from bot.digest import build_digest, week_start_for
+from bot.commands.company_card import company_card
+from bot.digest.build import build_digest, week_start_for
 from bot.messages import Reply
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Subscription

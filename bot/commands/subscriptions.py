@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.commands.context import Context, ensure_channel, find_channel
+from bot.commands.invocation import Context, ensure_channel, find_channel
 from bot.commands.parsing import Command, CommandError, CompanyArgs, parse_company_args, parse_new_company
 from bot.messages import Reply
-from watchers.registry import Company
+from watchers.rules.registry import Company
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Subscription
 

@@ -15,12 +15,12 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.commands.context import Context, find_channel
+from bot.commands.invocation import Context, find_channel
 from bot.commands.delivery_reason import explain_delivery
 from bot.commands.parsing import Command, CommandError
 from bot.company_activity import format_usd
 from bot.messages import Field, Message, Reply
-from watchers.normalize import canonical_link
+from watchers.feeds.normalize import canonical_link
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
 from watchers.storage.tables import Feed, Item

@@ -1,0 +1,1 @@
+"""`vendorwatch demo`: the real pipeline, offline, on the recorded feeds of seeds/sample/."""

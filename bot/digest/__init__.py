@@ -1,0 +1,1 @@
+"""The weekly digest: build (what happened per company), chart (PNG), job (the weekly run)."""

@@ -1,0 +1,1 @@
+"""Chat platforms: the contract every adapter implements, and the adapters themselves."""
