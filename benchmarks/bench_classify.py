@@ -155,11 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         registry = Path(folder) / "companies-10k.toml"
         write_registry(registry)
         start = time.perf_counter()
-        engine = RulesEngine.load(ROOT / "seeds", registry)
+        rules_engine = RulesEngine.load(ROOT / "seeds", registry)
         load_seconds = time.perf_counter() - start
         cache = Path(folder) / "cache"
         figures = [measure("bundled", [], inputs, options.items, cache),
-                   measure(f"generated {len(engine.registry)}", ["--companies", str(registry)], inputs, options.items,
+                   measure(f"generated {len(rules_engine.registry)}", ["--companies", str(registry)], inputs, options.items,
                            cache)]
         figures[1]["registry_load_s_in_process"] = round(load_seconds, 3)
     if options.json:

@@ -30,13 +30,13 @@ pytestmark = pytest.mark.skipif(not DEV.is_file(), reason=f"{DEV} not present")
 
 @pytest.fixture(scope="module")
 def figures() -> dict:
-    engine = RulesEngine.load(ROOT / "seeds")
+    rules_engine = RulesEngine.load(ROOT / "seeds")
     tp, fp, fn, roles_right, roles_total = Counter(), Counter(), Counter(), Counter(), Counter()
     company = Counter()
     lookalike_events = []
     for line in DEV.read_text().splitlines():
         item = json.loads(line)
-        result = engine.classify(item["title"], item.get("summary", ""), source=item.get("source"))
+        result = rules_engine.classify(item["title"], item.get("summary", ""), source=item.get("source"))
         gold_companies, found_companies = set(item["companies"]), set(result.companies) & EVAL_SLUGS
         company["tp"] += len(gold_companies & found_companies)
         company["fp"] += len(found_companies - gold_companies)

@@ -135,12 +135,12 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def engine() -> RulesEngine:
+def rules_engine() -> RulesEngine:
     return RulesEngine.load(SEEDS)
 
 
 @pytest.mark.parametrize("title,summary,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_case(engine: RulesEngine, title: str, summary: str, expected: set) -> None:
-    result = engine.classify(title, summary)
+def test_case(rules_engine: RulesEngine, title: str, summary: str, expected: set) -> None:
+    result = rules_engine.classify(title, summary)
     found = {(e.type, e.subject, e.counterparty) for e in result.events}
-    assert found == expected, engine.explain(result)
+    assert found == expected, rules_engine.explain(result)

@@ -177,44 +177,44 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def engine() -> RulesEngine:
+def rules_engine() -> RulesEngine:
     return RulesEngine.load(SEEDS)
 
 
 @pytest.mark.parametrize("title,summary,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_case(engine: RulesEngine, title: str, summary: str, expected: set) -> None:
-    result = engine.classify(title, summary)
+def test_case(rules_engine: RulesEngine, title: str, summary: str, expected: set) -> None:
+    result = rules_engine.classify(title, summary)
     found = {(e.type, e.subject, e.counterparty) for e in result.events}
-    assert found == expected, engine.explain(result)
+    assert found == expected, rules_engine.explain(result)
 
 
-def test_every_event_says_why(engine: RulesEngine) -> None:
-    result = engine.classify("Meta takes 49% of Scale AI and hires its CEO Alexandr Wang")
+def test_every_event_says_why(rules_engine: RulesEngine) -> None:
+    result = rules_engine.classify("Meta takes 49% of Scale AI and hires its CEO Alexandr Wang")
     assert result.events
     for event in result.events:
         assert event.rule and event.evidence
-    text = engine.explain(result)
+    text = rules_engine.explain(result)
     assert "rule:" in text and "evidence:" in text
 
 
-def test_facts_at_a_glance(engine: RulesEngine) -> None:
-    event = engine.classify("Mercor raises $100 million Series B at $2 billion valuation").events[0]
+def test_facts_at_a_glance(rules_engine: RulesEngine) -> None:
+    event = rules_engine.classify("Mercor raises $100 million Series B at $2 billion valuation").events[0]
     assert (event.amount_usd, event.valuation_usd, event.round) == (100e6, 2e9, "Series B")
-    event = engine.classify("Mistral AI raises €600M").events[0]
+    event = rules_engine.classify("Mistral AI raises €600M").events[0]
     assert event.amount_usd == pytest.approx(648e6)
-    event = engine.classify("Meta takes 49% stake in Scale AI for $14.3 billion").events[0]
+    event = rules_engine.classify("Meta takes 49% stake in Scale AI for $14.3 billion").events[0]
     assert (event.stake_pct, event.amount_usd) == (49.0, 14.3e9)
-    event = engine.classify("Anthropic in talks to raise $5bn").events[0]
+    event = rules_engine.classify("Anthropic in talks to raise $5bn").events[0]
     assert event.status == "in_talks" and event.amount_usd == 5e9
-    event = engine.classify("Appen CEO Armughan Ahmad steps down").events[0]
+    event = rules_engine.classify("Appen CEO Armughan Ahmad steps down").events[0]
     assert event.person == "Armughan Ahmad" and event.role == "CEO"
 
 
-def test_html_entities_outlet_suffix_and_invisible_characters(engine: RulesEngine) -> None:
-    result = engine.classify("Scale\u200b AI&#8217;s rival Surge AI raises $1B - Meta Newsroom")
+def test_html_entities_outlet_suffix_and_invisible_characters(rules_engine: RulesEngine) -> None:
+    result = rules_engine.classify("Scale\u200b AI&#8217;s rival Surge AI raises $1B - Meta Newsroom")
     assert result.companies == ["scale-ai", "surge-ai"]
     assert {(e.type, e.subject) for e in result.events} == {("funding", "surge-ai")}
-    rtl = engine.classify("\u202eOpenAI\u202c lays off 5% of staff")
+    rtl = rules_engine.classify("\u202eOpenAI\u202c lays off 5% of staff")
     assert rtl.companies == ["openai"] and rtl.events[0].type == "layoffs"
 
 
@@ -224,9 +224,9 @@ def test_html_entities_outlet_suffix_and_invisible_characters(engine: RulesEngin
     ("OpenAI eyes new investment round", "in_talks"),
     ("Mercor looks to raise $500 million in new funding", "planned"),
 ])
-def test_seeking_funding_is_not_done(engine: RulesEngine, title: str, status: str) -> None:
-    events = engine.classify(title).events
-    assert [(e.type, e.status) for e in events] == [("funding", status)], engine.explain(engine.classify(title))
+def test_seeking_funding_is_not_done(rules_engine: RulesEngine, title: str, status: str) -> None:
+    events = rules_engine.classify(title).events
+    assert [(e.type, e.status) for e in events] == [("funding", status)], rules_engine.explain(rules_engine.classify(title))
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -3,7 +3,7 @@
 Pairwise: every two items with events that the labels put in one story should share a story
 (recall), and every two items we group should share a label (precision). The gold events and
 companies of each line are the classification input, so the figure is about grouping alone;
-the figure with the rules engine's own classification is printed beside it when it loads.
+the figure with the rules rules_engine's own classification is printed beside it when it loads.
 """
 
 from __future__ import annotations
@@ -72,16 +72,16 @@ def test_grouping_with_the_rules_engine_is_reported() -> None:
         from watchers.rules.classify import RulesEngine
         from watchers.settings import default_seeds_dir
 
-        engine = RulesEngine.load(default_seeds_dir())
-    except Exception as exc:  # noqa: BLE001 - the rules engine is another engineer's, maybe unfinished
-        pytest.skip(f"rules engine not available: {exc.__class__.__name__}: {exc}")
+        rules_engine = RulesEngine.load(default_seeds_dir())
+    except Exception as exc:  # noqa: BLE001 - the rules rules_engine is another engineer's, maybe unfinished
+        pytest.skip(f"rules rules_engine not available: {exc.__class__.__name__}: {exc}")
 
     def classified(line: dict) -> tuple[list[str], list[dict]]:
-        result = engine.classify(line["title"], line.get("summary", ""), source=line.get("source"))
+        result = rules_engine.classify(line["title"], line.get("summary", ""), source=line.get("source"))
         return result.companies, [e.to_dict() for e in result.events]
 
     lines = load_lines()
     precision, recall, gold_n, found_n = pairwise(lines, group(lines, classified))
-    print(f"\nstory grouping (rules engine): pairwise precision {precision:.3f}, recall {recall:.3f} "
+    print(f"\nstory grouping (rules rules_engine): pairwise precision {precision:.3f}, recall {recall:.3f} "
           f"({gold_n} labeled pairs, {found_n} grouped pairs)")
     assert 0.0 <= precision <= 1.0

@@ -50,8 +50,8 @@ def test_odd_folds_are_exactly_the_characters_re_folds_to_ascii_letters_otherwis
     assert not folds_oddly("Scale AI \u27e61\u27e7 names K\u00e9vin CEO")
 
 
-def test_odd_folds_turn_the_gates_off(engine):
-    words = ClauseWords(engine.rules)
+def test_odd_folds_turn_the_gates_off(rules_engine):
+    words = ClauseWords(rules_engine.rules)
     selected, present = words.scan("\u27e60\u27e7 raises $1 bıllion", "\u27e60\u27e7 raises $1 bıllion", False)
     assert selected and present == ALL_PRESENT
     _, present = words.scan("\u27e60\u27e7 raises $1 billion", "\u27e60\u27e7 raises $1 billion", True)
@@ -59,11 +59,11 @@ def test_odd_folds_turn_the_gates_off(engine):
 
 
 @pytest.fixture(scope="module")
-def engine() -> RulesEngine:
+def rules_engine() -> RulesEngine:
     return RulesEngine.load(_seeds())
 
 
-def _clauses(engine: RulesEngine) -> list[str]:
+def _clauses(rules_engine: RulesEngine) -> list[str]:
     texts = []
     items = [json.loads(line) for line in DEV_SET.read_text().splitlines()] if DEV_SET.is_file() else []
     titles = [(i["title"], i.get("summary") or "") for i in items] + [
@@ -73,7 +73,7 @@ def _clauses(engine: RulesEngine) -> list[str]:
     for title, summary in titles:
         for text in (title, summary, title.upper(), title.lower()):
             clauses = [t for t in text.split("; ") if t]
-            found = engine.matcher.find(clauses, None)
+            found = rules_engine.matcher.find(clauses, None)
             for clause, hits in zip(clauses, found):
                 parts, last = [], 0
                 for n, hit in enumerate(h for h in hits if not h.background):
@@ -83,12 +83,12 @@ def _clauses(engine: RulesEngine) -> list[str]:
     return texts
 
 
-def test_no_pattern_that_matches_a_clause_is_gated_off(engine):
-    words = ClauseWords(engine.rules)
+def test_no_pattern_that_matches_a_clause_is_gated_off(rules_engine):
+    words = ClauseWords(rules_engine.rules)
     checked = 0
-    for text in _clauses(engine):
+    for text in _clauses(rules_engine):
         _, present = words.scan(text.lower(), text, False)
-        for index, rule in enumerate(engine.rules):
+        for index, rule in enumerate(rules_engine.rules):
             for gated in words.patterns[index]:
                 if gated.regex.search(text):
                     checked += 1
@@ -105,15 +105,15 @@ def test_every_rule_of_the_bundled_file_has_gates_on_most_patterns():
     assert gated / total > 0.8
 
 
-def test_rules_that_only_name_a_known_persons_company_need_a_known_name(engine):
+def test_rules_that_only_name_a_known_persons_company_need_a_known_name(rules_engine):
     """'X is the new CEO' makes an event only when X is a known person: without one the rule is not run."""
-    index = next(i for i, rule in enumerate(engine.rules) if rule.id == "leadership_change.known-person-role")
-    words = ClauseWords(engine.rules, ["jason droege"], {index})
+    index = next(i for i, rule in enumerate(rules_engine.rules) if rule.id == "leadership_change.known-person-role")
+    words = ClauseWords(rules_engine.rules, ["jason droege"], {index})
     text = "John Smith is the new CEO."
     _, present = words.scan(text.lower(), text, True)
     assert not all(_gates_met(g.masks, present) for g in words.patterns[index])
     text = "Jason Droege is the new CEO."
     _, present = words.scan(text.lower(), text, True)
     assert all(_gates_met(g.masks, present) for g in words.patterns[index])
-    assert {(e.type, e.subject) for e in engine.classify("Meta deal closes", text).events} == {
+    assert {(e.type, e.subject) for e in rules_engine.classify("Meta deal closes", text).events} == {
         ("leadership_change", "scale-ai")}

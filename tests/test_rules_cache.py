@@ -23,8 +23,8 @@ def _shape(rules) -> list:
 
 
 def _outputs(rules) -> list:
-    engine = RulesEngine(load_registry(SEEDS / "companies.toml"), rules)
-    return [engine.classify(title) for title in HEADLINES]
+    rules_engine = RulesEngine(load_registry(SEEDS / "companies.toml"), rules)
+    return [rules_engine.classify(title) for title in HEADLINES]
 
 
 def test_a_warm_cache_gives_the_same_rules_and_results(tmp_path: Path) -> None:

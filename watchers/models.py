@@ -1,6 +1,6 @@
 """Plain typed models passed between the pipeline's steps.
 
-fetch -> FetchResult; parse -> ParsedFeed of RawEntry; normalize -> Item;
+fetch -> FetchResult; parse -> ParsedFeed of RawEntry; normalize -> NewsItem;
 match + classify -> Classification (Mention, Event); cluster -> story ids.
 None of them touches storage: the orchestrator alone writes it.
 """
@@ -77,7 +77,7 @@ class ParsedFeed:
 
 
 @dataclass(slots=True)
-class Item:
+class NewsItem:
     """A normalized news item: plain text, canonical link, UTC time, stable key."""
 
     key: str

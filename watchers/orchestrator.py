@@ -27,17 +27,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watchers.stories import store as story_store
 from watchers.feeds.sources import sync_seed_feeds
-from watchers.feeds.state import Claim, PollRecord, claim_feeds, record_poll, release_feeds
+from watchers.feeds.state import FeedClaim, PollRecord, claim_feeds, record_poll, release_feeds
 from watchers.feeds.fetch import Fetcher
 from watchers.storage.item_store import ItemPlan, NewItem, plan_items, write_items
-from watchers.models import FetchResult, Item, ParsedFeed
+from watchers.models import FetchResult, NewsItem, ParsedFeed
 from watchers.feeds.normalize import normalize_entries
 from watchers.feeds.parse import FeedParser, ParseError
 from watchers.rules.provider import RulesProvider
 from watchers.feeds.schedule import next_check_after_error, next_check_after_success
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
-from watchers.storage.tables import Item as ItemRow
+from watchers.storage.tables import Item
 from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.poll")
@@ -121,9 +121,9 @@ class Orchestrator:
     async def refresh_sources(self) -> None:
         """Rebuild the rules engine if companies were added from chat; sync the seed feeds when it changed."""
         async with self._writing() as session:
-            engine = await self.rules.get(session)
+            rules_engine = await self.rules.get(session)
             if self.rules.generation != self._synced_generation:
-                created = await sync_seed_feeds(session, engine.registry, enabled=self.settings.seed_feeds,
+                created = await sync_seed_feeds(session, rules_engine.registry, enabled=self.settings.seed_feeds,
                                                 user_added=self.rules.user_slugs)
                 self._synced_generation = self.rules.generation
                 if created:
@@ -200,7 +200,7 @@ class Orchestrator:
         if self._own_parser:
             await self.parser.aclose()
 
-    async def claim(self, limit: int, *, due_at: datetime | None = None, everything: bool = False) -> list[Claim]:
+    async def claim(self, limit: int, *, due_at: datetime | None = None, everything: bool = False) -> list[FeedClaim]:
         """Lease up to `limit` feeds due at `due_at` (default now); with `everything`, feeds not checked since."""
         now = utcnow()
         due_at = due_at or now
@@ -208,7 +208,7 @@ class Orchestrator:
             return await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
                                      limit=limit, due_at=due_at, everything_since=due_at if everything else None)
 
-    async def _run_claim(self, slots: asyncio.Semaphore, claim: Claim) -> FeedOutcome | None:
+    async def _run_claim(self, slots: asyncio.Semaphore, claim: FeedClaim) -> FeedOutcome | None:
         async with slots:
             if self._stopping.is_set():
                 return None  # handed back by release_all
@@ -216,7 +216,7 @@ class Orchestrator:
 
     # ---- one feed ----
 
-    async def process(self, claim: Claim) -> FeedOutcome:
+    async def process(self, claim: FeedClaim) -> FeedOutcome:
         """Poll one claimed feed end to end; never raises except on cancellation."""
         source = claim.source
         try:
@@ -228,7 +228,7 @@ class Orchestrator:
             message = f"{exc.__class__.__name__}: {exc}"
             return await self._record_error(claim, INTERNAL_ERROR, message, None, None)
 
-    async def _process(self, claim: Claim) -> FeedOutcome:
+    async def _process(self, claim: FeedClaim) -> FeedOutcome:
         source = claim.source
         fetched = await self.fetcher.fetch(source)
         if fetched.status == "error":
@@ -247,7 +247,7 @@ class Orchestrator:
         plan = await self._plan(claim, items, now) if items else ItemPlan()
         return await self._store(claim, fetched, parsed, plan, now)
 
-    async def _plan(self, claim: Claim, items: list[Item], now: datetime) -> ItemPlan:
+    async def _plan(self, claim: FeedClaim, items: list[NewsItem], now: datetime) -> ItemPlan:
         async with self._reading() as session:
             rules = self.rules.current or await self.rules.get(session)
             classify = lambda item: rules.classify(item.title, item.summary, link=item.link,  # noqa: E731
@@ -255,7 +255,7 @@ class Orchestrator:
             return await plan_items(session, items, feed_id=claim.source.id, first_poll=not claim.source.polled_once,
                                     now=now, max_age_hours=self.settings.first_poll_max_age_hours, classify=classify)
 
-    async def _store(self, claim: Claim, fetched: FetchResult, parsed: ParsedFeed | None, plan: ItemPlan,
+    async def _store(self, claim: FeedClaim, fetched: FetchResult, parsed: ParsedFeed | None, plan: ItemPlan,
                      now: datetime) -> FeedOutcome:
         source = claim.source
         ttl = parsed.ttl_minutes if parsed is not None else claim.ttl_minutes
@@ -283,8 +283,8 @@ class Orchestrator:
                            story_ids=tuple(dict.fromkeys(story_ids)), http_status=fetched.http_status,
                            next_check_at=next_check)
 
-    async def _write(self, claim: Claim, record: PollRecord, plan: ItemPlan,
-                     now: datetime) -> tuple[list[tuple[ItemRow, NewItem]], list[int]]:
+    async def _write(self, claim: FeedClaim, record: PollRecord, plan: ItemPlan,
+                     now: datetime) -> tuple[list[tuple[Item, NewItem]], list[int]]:
         """One transaction: the feed's state, its items, their stories."""
         story_ids: list[int] = []
         files = self.engine.dialect.name != "sqlite" and any(
@@ -299,7 +299,7 @@ class Orchestrator:
                                                              window_hours=self.settings.story_window_hours))
         return inserted, story_ids
 
-    async def _record_error(self, claim: Claim, kind: str, message: str | None, http_status: int | None,
+    async def _record_error(self, claim: FeedClaim, kind: str, message: str | None, http_status: int | None,
                             retry_after: float | None) -> FeedOutcome:
         source = claim.source
         now = utcnow()

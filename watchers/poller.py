@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from watchers.feeds.state import Claim
+from watchers.feeds.state import FeedClaim
 from watchers.orchestrator import FeedOutcome, Orchestrator
 
 log = logging.getLogger("vendorwatch.poller")
@@ -46,7 +46,7 @@ class Poller:
         self.workers = workers or settings.feed_concurrency
         self.on_outcome = on_outcome
         self.outcomes = 0
-        self._queue: asyncio.Queue[Claim | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[FeedClaim | None] = asyncio.Queue()
         self._busy = 0
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None

@@ -72,7 +72,7 @@ def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False) -> int:
+def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False) -> int:
     """Classify every line of `stream` into `out`; returns how many lines were errors."""
     errors = 0
     lines = _lines(stream)
@@ -86,11 +86,11 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
                              else _dumps({"error": item}))
                 continue
             summary, link, source = item.get("summary"), item.get("link"), item.get("source")
-            result = engine.classify(item["title"], summary if isinstance(summary, str) else "",
+            result = rules_engine.classify(item["title"], summary if isinstance(summary, str) else "",
                                      link=link if isinstance(link, str) else None,
                                      source=source if isinstance(source, str) else None)
             if explain:
-                text = f"# line {number}: {item['title'][:200]}\n{engine.explain(result)}\n"
+                text = f"# line {number}: {item['title'][:200]}\n{rules_engine.explain(result)}\n"
                 chunk.append(text.encode("utf-8", "backslashreplace"))
             else:
                 chunk.append(_dumps(result_dict(result)))
@@ -99,8 +99,8 @@ def classify_stream(engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explai
     return errors
 
 
-def load_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None = None) -> RulesEngine:
-    """The engine from the seeds directory, with `--companies` replacing the registry."""
+def load_rules_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None = None) -> RulesEngine:
+    """The rules_engine from the seeds directory, with `--companies` replacing the registry."""
     companies_path = Path(companies) if companies else None
     if companies_path is not None and not companies_path.is_file():
         raise UsageError(f"--companies {companies}: no such file")
@@ -108,18 +108,18 @@ def load_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None =
 
 
 def run(args, settings) -> int:
-    engine = load_engine(settings.seeds_path, args.companies, settings.cache_path)
+    rules_engine = load_rules_engine(settings.seeds_path, args.companies, settings.cache_path)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     path, explain = getattr(args, "path", "-") or "-", args.explain
     if path == "-":
-        errors = classify_stream(engine, sys.stdin.buffer, sys.stdout.buffer, explain)
+        errors = classify_stream(rules_engine, sys.stdin.buffer, sys.stdout.buffer, explain)
     else:
         try:
             stream = open(path, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
         with stream:
-            errors = classify_stream(engine, stream, sys.stdout.buffer, explain)
+            errors = classify_stream(rules_engine, stream, sys.stdout.buffer, explain)
     if errors:
         print(f"vendorwatch classify: {errors} line(s) could not be classified", file=sys.stderr)
     return 1 if errors else 0

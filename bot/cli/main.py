@@ -1,36 +1,34 @@
 """The `vendorwatch` command line: argument parsing and the two kinds of error.
 
-Each subcommand is a handler `run(args, settings) -> int` in the module that owns the work,
-async for the commands that wait on I/O (classify only computes: it is a plain function); this
-file only parses arguments, loads settings once and maps errors to exit statuses (0 success,
-1 runtime failure, 2 usage error).
+Each subcommand is a handler `run(args, settings) -> int` in its own module (bot/cli/*.py, the
+runner, the demo), async for the commands that wait on I/O (classify only computes: it is a
+plain function); this file only parses arguments, loads settings once and maps errors to exit
+statuses (0 success, 1 runtime failure, 2 usage error).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import asyncio
 import logging
 import os
 import sys
 from typing import Sequence
 
+from sqlalchemy.exc import OperationalError
+
+from bot import runner
+from bot.cli import classify as classify_command
+from bot.cli import db as db_command
+from bot.cli import digest as digest_command
+from bot.cli import feeds as feeds_command
+from bot.cli import poll as poll_command
+from bot.demo import run as demo_command
 from watchers.errors import UsageError
 from watchers.logs import configure_logging
 from watchers.settings import load_settings, settings_table_markdown
 
 log = logging.getLogger("vendorwatch.cli")
-
-# subcommand -> module whose async `run(args, settings)` handles it
-HANDLERS = {
-    "run": "bot.runner",
-    "demo": "bot.demo.run",
-    "classify": "bot.cli.classify",
-    "poll": "bot.cli.poll",
-    "feeds": "bot.cli.feeds",
-    "digest": "bot.cli.digest",
-    "db": "bot.cli.db",
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,21 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    sub.add_parser("run", help="the bot: scheduler, watchers, delivery and every configured platform")
+    run = sub.add_parser("run", help="the bot: scheduler, watchers, delivery and every configured platform")
+    run.set_defaults(handler=runner.run)
 
     demo = sub.add_parser("demo", help="offline end-to-end demo on the bundled sample feeds")
+    demo.set_defaults(handler=demo_command.run)
     demo.add_argument("--output-dir", default="demo-output", help="where the digest chart is written")
 
     classify = sub.add_parser("classify", help="JSONL news items in, companies and events out")
+    classify.set_defaults(handler=classify_command.run)
     classify.add_argument("path", nargs="?", default="-", help="JSONL file, or - for standard input")
     classify.add_argument("--companies", help="a companies.toml that replaces the registry")
     classify.add_argument("--explain", action="store_true", help="print why each event was found, for a person")
 
     poll = sub.add_parser("poll", help="poll due feeds")
+    poll.set_defaults(handler=poll_command.run)
     poll.add_argument("--once", action="store_true", required=True, help="one cycle of every due feed, then exit")
     poll.add_argument("--all", action="store_true", help="poll every enabled feed, due or not")
 
     feeds = sub.add_parser("feeds", help="manage extra feeds stored in the database")
+    feeds.set_defaults(handler=feeds_command.run)
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", parser_class=_Parser)
     feeds_sub.required = True
     add = feeds_sub.add_parser("add", help="add a feed URL (checked, not fetched); due at once")
@@ -71,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("id", type=int)
 
     digest = sub.add_parser("digest", help="build (and post) the weekly digest of one channel")
+    digest.set_defaults(handler=digest_command.run)
     digest.add_argument("--channel", required=True, metavar="PLATFORM:CHANNEL_ID")
     digest.add_argument("--dry-run", action="store_true", help="print it, post nothing")
 
     db = sub.add_parser("db", help="database schema")
+    db.set_defaults(handler=db_command.run)
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     db_sub.required = True
     db_sub.add_parser("upgrade", help="create or migrate the schema")
@@ -84,30 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
-    try:
-        module = importlib.import_module(HANDLERS[args.command])
-    except ModuleNotFoundError as exc:
-        if exc.name == HANDLERS[args.command]:
-            print(f"vendorwatch {args.command}: not yet", file=sys.stderr)
-            return 1
-        raise
-    outcome = module.run(args, settings)
+    outcome = args.handler(args, settings)
     if hasattr(outcome, "__await__"):
-        # an async handler: the event loop (and asyncio's import, a fifth of classify's start-up)
-        # only for the commands that wait on I/O
-        import asyncio
-
         outcome = asyncio.run(outcome)
     return int(outcome or 0)
 
 
 def _database_unreachable(exc: Exception) -> bool:
-    """An operational database error (server down, file unwritable): a runtime failure, not a bug.
-
-    Checked through sys.modules so that commands without a database never import SQLAlchemy.
-    """
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
+    """An operational database error (server down, file unwritable): a runtime failure, not a bug."""
+    return isinstance(exc, OperationalError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

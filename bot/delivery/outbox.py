@@ -50,7 +50,7 @@ BATCH_SECONDS = 1.0  # a channel sends at most this long (at its pace) in one cy
 
 
 @dataclass(frozen=True)
-class Claim:
+class OutboxClaim:
     id: int
     key: str
     kind: str
@@ -65,7 +65,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Outcome:
-    claim: Claim
+    claim: OutboxClaim
     message_id: str | None = None
     retry_after: float | None = None  # rate limited: wait this long
     error: str | None = None  # transient: back off
@@ -135,7 +135,7 @@ class OutboxSender:
                 pass
 
     async def cycle(self) -> tuple[int, float | None]:
-        """Claim, send and record one round; returns (messages sent, seconds until a paced channel may send)."""
+        """OutboxClaim, send and record one round; returns (messages sent, seconds until a paced channel may send)."""
         claims, wait = await self._claim(self.clock())
         if not claims:
             return 0, wait
@@ -144,7 +144,7 @@ class OutboxSender:
         await self._record(outcomes, self.clock())
         return sum(1 for o in outcomes if o.message_id is not None), wait
 
-    async def _send_channel(self, claims: list[Claim]) -> list[Outcome]:
+    async def _send_channel(self, claims: list[OutboxClaim]) -> list[Outcome]:
         """One channel's claimed rows, in order and at its pace; a failure leaves the rest for later."""
         outcomes: list[Outcome] = []
         sent_ids: dict[int, str] = {}
@@ -172,7 +172,7 @@ class OutboxSender:
                        or_(col(Outbox.parent_outbox_id).is_(None), col(Outbox.parent_outbox_id).in_(sent_parents))))
             ).first()
 
-    async def _claim(self, now: datetime) -> tuple[list[list[Claim]], float | None]:
+    async def _claim(self, now: datetime) -> tuple[list[list[OutboxClaim]], float | None]:
         async with session_scope(self.engine) as session:
             await self._release_held(session)
             due = or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
@@ -206,7 +206,7 @@ class OutboxSender:
         return claims, wait
 
     async def _pick(self, session, ready: list[int], channels: dict[int, Channel], due, now: datetime  # noqa: ANN001
-                    ) -> list[list[Claim]]:
+                    ) -> list[list[OutboxClaim]]:
         ranked = (select(Outbox.id, func.row_number().over(partition_by=Outbox.channel_pk,
                                                            order_by=col(Outbox.id)).label("rank"))
                   .where(col(Outbox.channel_pk).in_(ready), due).subquery())
@@ -215,7 +215,7 @@ class OutboxSender:
         parent_ids = {r.parent_outbox_id for r in rows if r.parent_outbox_id is not None}
         parents = {} if not parent_ids else {p.id: p for p in (await session.exec(
             select(Outbox).where(col(Outbox.id).in_(parent_ids)))).all()}
-        chosen: dict[int, list[Claim]] = {}
+        chosen: dict[int, list[OutboxClaim]] = {}
         updates = []
         for row in rows:
             channel = channels[row.channel_pk]
@@ -231,7 +231,7 @@ class OutboxSender:
                 if not in_batch and (parent is None or parent.platform_message_id is None):
                     continue
                 parent_message_id = None if in_batch else parent.platform_message_id
-            batch.append(Claim(row.id, row.idempotency_key, row.kind, dict(row.payload), row.attempts + 1,
+            batch.append(OutboxClaim(row.id, row.idempotency_key, row.kind, dict(row.payload), row.attempts + 1,
                                row.channel_pk, channel.platform, channel.channel_id, parent_message_id,
                                row.parent_outbox_id))
             updates.append({"id": row.id, "status": "claimed", "attempts": row.attempts + 1,
@@ -241,7 +241,7 @@ class OutboxSender:
             await session.exec(update(Outbox), params=updates)
         return [batch for batch in chosen.values() if batch]
 
-    async def _send(self, claim: Claim) -> Outcome:
+    async def _send(self, claim: OutboxClaim) -> Outcome:
         platform = self.platforms[claim.platform]
         extra = {"channel": claim.channel_id, "platform": claim.platform}
         try:

@@ -22,7 +22,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from watchers.models import Item, ParsedFeed, RawEntry
+from watchers.models import NewsItem, ParsedFeed, RawEntry
 
 MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 2_000
@@ -186,7 +186,7 @@ def content_hash(title: str, summary: str) -> str:
 
 
 def normalize_entry(entry: RawEntry, *, feed_id: int | None, feed_url: str, feed_title: str,
-                    google_news: bool, now: datetime) -> Item | None:
+                    google_news: bool, now: datetime) -> NewsItem | None:
     raw_title = plain_text(entry.title, MAX_TITLE_CHARS * 2)
     summary = plain_text(entry.summary, MAX_SUMMARY_CHARS)
     source = plain_text(entry.source_title, MAX_OUTLET_CHARS) or None
@@ -200,7 +200,7 @@ def normalize_entry(entry: RawEntry, *, feed_id: int | None, feed_url: str, feed
         if summary.startswith(headline) and (not outlet or summary[len(headline):].strip() in ("", outlet)):
             summary = ""
     link = canonical_link(entry.link, feed_url)
-    return Item(
+    return NewsItem(
         key=item_key(entry.guid, link, headline, outlet),
         title=headline,
         outlet=(outlet or feed_title or None),
@@ -212,11 +212,11 @@ def normalize_entry(entry: RawEntry, *, feed_id: int | None, feed_url: str, feed
     )
 
 
-def normalize_entries(parsed: ParsedFeed, *, feed_id: int | None, feed_url: str, now: datetime) -> list[Item]:
+def normalize_entries(parsed: ParsedFeed, *, feed_id: int | None, feed_url: str, now: datetime) -> list[NewsItem]:
     """The feed's entries as Items, in feed order, one per key; entries with no text are skipped."""
     google_news = is_google_news(feed_url)
     feed_title = "" if google_news else plain_text(parsed.title, MAX_OUTLET_CHARS)
-    items: list[Item] = []
+    items: list[NewsItem] = []
     seen: set[str] = set()
     for entry in parsed.entries:
         item = normalize_entry(entry, feed_id=feed_id, feed_url=feed_url, feed_title=feed_title,

@@ -26,7 +26,7 @@ def _fits(value: str | None, width: int) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class FeedClaim:
     """A feed leased to this process, with what scheduling needs beyond FeedSource."""
 
     source: FeedSource
@@ -59,7 +59,7 @@ def _lease_free(now: datetime):
 
 async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease_seconds: float, limit: int,
                       due_at: datetime | None = None, everything_since: datetime | None = None,
-                      feed_ids: list[int] | None = None) -> list[Claim]:
+                      feed_ids: list[int] | None = None) -> list[FeedClaim]:
     """Lease up to `limit` feeds (for `lease_seconds` from `now`) that are enabled, not leased, and:
 
     due (`next_check_at <= due_at`, default now); or not checked since `everything_since`
@@ -82,7 +82,7 @@ async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease
                  .execution_options(synchronize_session=False))
     rows = (await session.exec(statement)).all()
     rows.sort(key=lambda r: (r.next_check_at, r.id))
-    return [Claim(FeedSource(id=r.id, url=r.url, name=r.name, etag=r.etag, last_modified=r.last_modified,
+    return [FeedClaim(FeedSource(id=r.id, url=r.url, name=r.name, etag=r.etag, last_modified=r.last_modified,
                              company_slug=r.company_slug, polled_once=r.polled_once, error_count=r.error_count),
                   r.ttl_minutes) for r in rows]
 
@@ -97,7 +97,7 @@ async def release_feeds(session: AsyncSession, owner: str, feed_ids: list[int] |
     return result.rowcount or 0
 
 
-async def record_poll(session: AsyncSession, claim: Claim, record: PollRecord) -> None:
+async def record_poll(session: AsyncSession, claim: FeedClaim, record: PollRecord) -> None:
     """Write one poll's outcome to the feed row and release its lease."""
     source = claim.source
     values: dict = dict(last_checked_at=record.checked_at, next_check_at=record.next_check_at,

@@ -31,7 +31,7 @@ class RulesProvider:
     def __init__(self, build: Callable[[Iterable[Company]], RulesEngine], *, track_table: bool = True):
         self._build = build
         self._track_table = track_table
-        self._engine: RulesEngine | None = None
+        self._rules_engine: RulesEngine | None = None
         self._fingerprint: Fingerprint | None = None
         self._user_slugs: frozenset[str] = frozenset()
         self._lock = asyncio.Lock()
@@ -44,16 +44,16 @@ class RulesProvider:
         return cls(lambda extra: RulesEngine.load(seeds, extra_companies=extra, cache_dir=cache))
 
     @classmethod
-    def fixed(cls, engine: RulesEngine) -> "RulesProvider":
+    def fixed(cls, rules_engine: RulesEngine) -> "RulesProvider":
         """Always the same engine (tests, benchmarks, `classify`): the table is not read."""
-        provider = cls(lambda _extra: engine, track_table=False)
-        provider._engine, provider.generation = engine, 1
+        provider = cls(lambda _extra: rules_engine, track_table=False)
+        provider._rules_engine, provider.generation = rules_engine, 1
         return provider
 
     @property
     def current(self) -> RulesEngine | None:
         """The engine as last built (None before the first `get`), without reading the table."""
-        return self._engine
+        return self._rules_engine
 
     @property
     def user_slugs(self) -> frozenset[str]:
@@ -63,12 +63,12 @@ class RulesProvider:
     async def get(self, session: AsyncSession) -> RulesEngine:
         """The engine, rebuilt first if the tracked_company table changed since the last call."""
         if not self._track_table:
-            assert self._engine is not None
-            return self._engine
+            assert self._rules_engine is not None
+            return self._rules_engine
         async with self._lock:
             row = (await session.exec(select(func.count(), func.max(TrackedCompany.created_at)))).one()
             fingerprint: Fingerprint = (int(row[0]), row[1])
-            if self._engine is None or fingerprint != self._fingerprint:
+            if self._rules_engine is None or fingerprint != self._fingerprint:
                 rows = (await session.exec(select(TrackedCompany).order_by(TrackedCompany.slug))).scalars().all()
                 extra = []
                 for tracked in rows:
@@ -76,10 +76,10 @@ class RulesProvider:
                         extra.append(company_from_user(tracked.slug, tracked.name, tracked.aliases or (), tracked.kind))
                     except ValueError as exc:
                         log.warning("skipping a company added from chat: %s", exc, extra={"company": tracked.slug})
-                self._engine = await asyncio.to_thread(self._build, extra)
+                self._rules_engine = await asyncio.to_thread(self._build, extra)
                 self._user_slugs = frozenset(c.slug for c in extra)
                 self._fingerprint = fingerprint
                 self.generation += 1
                 if self.generation > 1:
                     log.info("rules engine rebuilt with companies added from chat", extra={"count": len(extra)})
-            return self._engine
+            return self._rules_engine

@@ -17,18 +17,18 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watchers.models import Classification, Item
-from watchers.storage.tables import Item as ItemRow
+from watchers.models import Classification, NewsItem
+from watchers.storage.tables import Item
 
 KEY_CHUNK = 500
 MAX_OUTLET = 300
 
-Classify = Callable[[Item], Classification]
+Classify = Callable[[NewsItem], Classification]
 
 
 @dataclass(slots=True)
 class NewItem:
-    item: Item
+    item: NewsItem
     classification: Classification
     history: bool
 
@@ -36,7 +36,7 @@ class NewItem:
 @dataclass(slots=True)
 class EditedItem:
     row_id: int
-    item: Item
+    item: NewsItem
     classification: Classification
 
 
@@ -55,25 +55,25 @@ class _Known:
     published_at: datetime | None
 
 
-def is_history(item: Item, *, first_poll: bool, now: datetime, max_age_hours: float) -> bool:
+def is_history(item: NewsItem, *, first_poll: bool, now: datetime, max_age_hours: float) -> bool:
     """On a feed's first poll, items older than the limit (or undated) are history, never alerted."""
     if not first_poll:
         return False
     return item.published is None or item.published < now - timedelta(hours=max_age_hours)
 
 
-async def plan_items(session: AsyncSession, items: list[Item], *, feed_id: int, first_poll: bool, now: datetime,
+async def plan_items(session: AsyncSession, items: list[NewsItem], *, feed_id: int, first_poll: bool, now: datetime,
                      max_age_hours: float, classify: Classify) -> ItemPlan:
     """Sort a feed's items into new, edited and unchanged, classifying the first two."""
-    unique: dict[str, Item] = {}
+    unique: dict[str, NewsItem] = {}
     for item in items:
         unique.setdefault(item.key, item)
     known: dict[str, _Known] = {}
     keys = list(unique)
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
-        rows = await session.exec(select(ItemRow.id, ItemRow.key, ItemRow.content_hash, ItemRow.feed_id,
-                                         ItemRow.published_at).where(ItemRow.key.in_(chunk)))
+        rows = await session.exec(select(Item.id, Item.key, Item.content_hash, Item.feed_id,
+                                         Item.published_at).where(Item.key.in_(chunk)))
         for row in rows:
             known[row.key] = _Known(row.id, row.content_hash, row.feed_id, row.published_at)
     plan = ItemPlan()
@@ -89,7 +89,7 @@ async def plan_items(session: AsyncSession, items: list[Item], *, feed_id: int, 
     return plan
 
 
-def _edited(seen: _Known, item: Item, feed_id: int) -> bool:
+def _edited(seen: _Known, item: NewsItem, feed_id: int) -> bool:
     # Only the feed that first brought an item edits it: two feeds carrying different
     # versions of one item must not overwrite each other on every poll.
     if seen.feed_id is not None and seen.feed_id != feed_id:
@@ -109,10 +109,10 @@ def _row(new: NewItem, feed_id: int, now: datetime) -> dict[str, Any]:
 
 def _insert(session: AsyncSession):
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemRow)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Item)
 
 
-_ITEMS = ItemRow.__table__
+_ITEMS = Item.__table__
 # Core, one executemany per shape: an edit is a plain column update, the ORM adds nothing to it.
 _EDIT = (update(_ITEMS).where(_ITEMS.c.id == bindparam("row_id"))
          .values(title=bindparam("new_title"), summary=bindparam("new_summary"),
@@ -133,12 +133,12 @@ def _edit_params(edited: EditedItem, now: datetime) -> dict[str, Any]:
 
 
 async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
-                      now: datetime) -> list[tuple[ItemRow, NewItem]]:
+                      now: datetime) -> list[tuple[Item, NewItem]]:
     """Insert the new items and update the edited ones; returns the rows this call inserted."""
-    inserted: list[tuple[ItemRow, NewItem]] = []
+    inserted: list[tuple[Item, NewItem]] = []
     if plan.new:
         by_key = {new.item.key: new for new in plan.new}
-        statement = _insert(session).on_conflict_do_nothing(index_elements=["key"]).returning(ItemRow)
+        statement = _insert(session).on_conflict_do_nothing(index_elements=["key"]).returning(Item)
         result = await session.exec(statement, params=[_row(new, feed_id, now) for new in plan.new])
         rows = result.scalars().all()
         inserted = [(row, by_key[row.key]) for row in rows]
