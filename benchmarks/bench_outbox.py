@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bot.platforms.contract import Pace
 from bot.platforms.memory import MemoryPlatform
 from bot.messages import Message
 from bot.delivery.outbox import OutboxSender
@@ -64,8 +65,8 @@ async def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         try:
             await queue(engine, args.messages, args.channels)
-            platform = MemoryPlatform()
-            sender = OutboxSender(engine, settings, {"memory": platform}, paces={"memory": args.pace})
+            platform = MemoryPlatform(pace=Pace(channel_seconds=args.pace))
+            sender = OutboxSender(engine, settings, {"memory": platform})
             started = time.perf_counter()
             sent = await sender.drain()
             elapsed = time.perf_counter() - started

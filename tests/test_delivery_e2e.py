@@ -196,7 +196,7 @@ async def test_the_console_prints_parents_and_indented_thread_replies() -> None:
     out = io.StringIO()
     console = ConsolePlatform(out)
     parent = await console.post("demo", Message(title="Scale AI: Funding", url="https://example.com/a"))
-    await console.post("demo", Message(title="More coverage: 1 more source"), thread_id=parent)
+    await console.post("demo", Message(title="More coverage: 1 more source"), thread=parent)
     await console.edit("demo", parent, Message(title="Scale AI: Funding, 2 outlets"))
     assert await console.find_sent("demo", "any") is None
     assert out.getvalue().splitlines()[1:] == [

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.platforms.contract import Pace
 from bot.platforms.memory import MemoryPlatform
 from bot.messages import Message
 from bot.delivery.outbox import OutboxSender
@@ -50,8 +51,8 @@ async def test_a_channel_is_paced_and_other_channels_are_not_held_back(engine, s
     for n in range(3):
         await queue(engine, one, f"one-{n}", f"one {n}")
         await queue(engine, two, f"two-{n}", f"two {n}")
-    platform, clock = MemoryPlatform(), ManualClock()
-    sender = sender_for(engine, settings, platform, clock, paces={"memory": 2.0})
+    platform, clock = MemoryPlatform(pace=Pace(channel_seconds=2.0)), ManualClock()
+    sender = sender_for(engine, settings, platform, clock)
     assert await sender.drain() == 6
     assert clock.slept >= 4.0  # three messages to one channel at one per 2 s
     assert [m.message.title for m in platform.parents("C1")] == ["one 0", "one 1", "one 2"]
@@ -122,7 +123,7 @@ async def test_a_crash_between_send_and_record_does_not_post_twice(engine, setti
     row_id = await queue(engine, channel, "alert:1:1", "once")
     platform, clock = MemoryPlatform(), ManualClock()
     # a replica claimed the row, posted it, and died before recording the message id
-    await platform.post("C1", Message(title="once"), idempotency_key="alert:1:1")
+    await platform.post("C1", Message(title="once"), key="alert:1:1")
     async with session_scope(engine) as session:
         row = await session.get(Outbox, row_id)
         row.status, row.attempts, row.claimed_by = "claimed", 1, "dead-replica"

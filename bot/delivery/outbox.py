@@ -2,19 +2,21 @@
 
 Each cycle claims at most one row per channel (the oldest due one whose parent message, for
 a reply or an edit, already has its platform id), so that a channel's messages go in order
-and at its pace (SLACK_PACE_SECONDS, DISCORD_PACE_SECONDS; none for console and memory).
+and at its pace (each platform declares its `pace`; Slack and Discord take it from
+SLACK_PACE_SECONDS and DISCORD_PACE_SECONDS, console and memory have none).
 Claiming locks the channels' rows with FOR UPDATE SKIP LOCKED on PostgreSQL and leases the
 outbox row (claimed_by, claimed_until), so that several replicas share the work and never send
 to one channel at once; on SQLite the database's write lock serializes claims.
 
-Errors: RateLimited -> the row waits Retry-After (the whole channel does, in this process);
+Errors: RateLimited -> the row waits Retry-After, and so do the other rows its scope covers
+(the channel, every channel of its workspace or guild, or every channel of the platform);
 TransientError or anything unexpected -> exponential backoff, retried without end (nothing is
 dropped); PermanentError -> the channel's subscriptions are paused with the reason and its rows
 are held; held rows go back to pending once the channel's subscriptions are active again.
 
 Crash between sending and recording: the row's lease expires and another claim sends it
 again. Before re-sending a row that was claimed before (attempts > 1) the sender asks
-`Platform.find_sent(channel, idempotency_key)`; where the platform can answer (memory; Slack
+`Platform.find_sent(channel, key, thread=...)`; where the platform can answer (memory; Slack
 and Discord adapters that search recent channel history for the key they embed), nothing is
 posted twice. Where it cannot, one duplicate is possible in that window. Edits are replayed
 harmlessly (an edit is idempotent).
@@ -68,6 +70,8 @@ class Outcome:
     claim: OutboxClaim
     message_id: str | None = None
     retry_after: float | None = None  # rate limited: wait this long
+    limit_scope: str = "channel"  # what the limit covers: channel | workspace | global
+    limit_workspace: str | None = None
     error: str | None = None  # transient: back off
     permanent: str | None = None  # pause the channel
     released: bool = False  # not tried this cycle: back to pending as it was
@@ -76,13 +80,11 @@ class Outcome:
 
 class OutboxSender:
     def __init__(self, engine, settings: Settings, platforms: Mapping[str, Platform], *,  # noqa: ANN001
-                 paces: Mapping[str, float] | None = None, worker_id: str | None = None,
+                 worker_id: str | None = None,
                  max_channels: int = 200, clock: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.engine = engine
         self.platforms = dict(platforms)
-        self.paces = {"slack": settings.slack_pace_seconds, "discord": settings.discord_pace_seconds,
-                      **(paces or {})}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.max_channels = max_channels
         self.clock = clock
@@ -90,7 +92,7 @@ class OutboxSender:
         self._blocked_until: dict[int, datetime] = {}
 
     def pace(self, platform: str) -> float:
-        return float(self.paces.get(platform, 0.0))
+        return self.platforms[platform].pace.channel_seconds
 
     async def send_due(self) -> int:
         """Send every row due now (waiting out the channels' pace); returns the messages sent."""
@@ -245,8 +247,9 @@ class OutboxSender:
         platform = self.platforms[claim.platform]
         extra = {"channel": claim.channel_id, "platform": claim.platform}
         try:
+            thread = claim.parent_message_id if claim.kind == "reply" else None
             if claim.kind != "edit" and claim.attempts > 1:
-                found = await platform.find_sent(claim.channel_id, claim.key)
+                found = await platform.find_sent(claim.channel_id, claim.key, thread=thread)
                 if found is not None:
                     log.info("outbox row %s was already sent as %s", claim.id, found, extra=extra)
                     return Outcome(claim, message_id=found, sent_at=self.clock())
@@ -256,13 +259,12 @@ class OutboxSender:
                     raise PermanentError("nothing to edit")
                 await platform.edit(claim.channel_id, claim.parent_message_id, message)
                 return Outcome(claim, message_id=claim.parent_message_id, sent_at=self.clock())
-            thread_id = claim.parent_message_id if claim.kind == "reply" else None
-            message_id = await platform.post(claim.channel_id, message, thread_id=thread_id,
-                                             idempotency_key=claim.key)
+            message_id = await platform.post(claim.channel_id, message, thread=thread, key=claim.key)
             return Outcome(claim, message_id=message_id, sent_at=self.clock())
         except RateLimited as exc:
-            log.warning("rate limited; retry in %.1f s", exc.retry_after, extra=extra)
-            return Outcome(claim, retry_after=max(0.0, float(exc.retry_after)))
+            log.warning("rate limited (%s); retry in %.1f s", exc.scope, exc.retry_after, extra=extra)
+            return Outcome(claim, retry_after=max(0.0, float(exc.retry_after)), limit_scope=exc.scope,
+                           limit_workspace=exc.workspace)
         except PermanentError as exc:
             log.error("cannot send to this channel: %s", exc.reason, extra=extra)
             return Outcome(claim, permanent=exc.reason)
@@ -275,6 +277,7 @@ class OutboxSender:
         updates = []
         paused: dict[int, str] = {}
         limited: dict[int, datetime] = {}
+        wider: list[tuple[Any, datetime]] = []  # channels of a workspace or platform held by one 429
         for o in outcomes:
             base = {"id": o.claim.id, "claimed_by": None, "claimed_until": None}
             if o.message_id is not None:
@@ -286,6 +289,8 @@ class OutboxSender:
                 until = now + timedelta(seconds=o.retry_after)
                 self._blocked_until[o.claim.channel_pk] = until
                 limited[o.claim.channel_pk] = until
+                if o.limit_scope != "channel":
+                    wider.append((_scope_channels(o), until))
                 updates.append({**base, "status": "pending", "next_attempt_at": until, "last_error": "rate limited"})
             elif o.permanent is not None:
                 paused[o.claim.channel_pk] = o.permanent
@@ -301,6 +306,10 @@ class OutboxSender:
                 await session.exec(update(Outbox).where(
                     Outbox.channel_pk == channel_pk, Outbox.status == "pending", Outbox.next_attempt_at < until)
                     .values(next_attempt_at=until).execution_options(synchronize_session=False))
+            for channels, until in wider:
+                await session.exec(update(Outbox).where(
+                    col(Outbox.channel_pk).in_(channels), Outbox.status == "pending", Outbox.next_attempt_at < until)
+                    .values(next_attempt_at=until).execution_options(synchronize_session=False))
             for channel_pk, reason in paused.items():
                 await pause_channel(session, channel_pk, reason, now)
 
@@ -311,6 +320,14 @@ class OutboxSender:
         await session.exec(update(Outbox).where(
             Outbox.status == "held", col(Outbox.channel_pk).not_in(paused), col(Outbox.channel_pk).in_(active))
             .values(status="pending").execution_options(synchronize_session=False))
+
+
+def _scope_channels(outcome: Outcome) -> Any:
+    """The channels a workspace-wide or global rate limit holds, as a subquery."""
+    channels = select(Channel.id).where(Channel.platform == outcome.claim.platform)
+    if outcome.limit_scope == "workspace" and outcome.limit_workspace is not None:
+        channels = channels.where(Channel.workspace == outcome.limit_workspace)
+    return channels
 
 
 async def pause_channel(session, channel_pk: int, reason: str, now: datetime) -> None:  # noqa: ANN001

@@ -10,36 +10,63 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.messages import Message
+from aiohttp import web
+
+from bot.messages import Attachment, Message
+from bot.platforms.contract import Health, Pace
+from bot.platforms.plain_text import clean_line, render_plain
 
 RULE = "-" * 72
 
 
 class ConsolePlatform:
     name = "console"
+    pace = Pace()
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream
         self._ids = itertools.count(1)
 
-    def _print(self, text: str) -> None:
-        stream = self.stream or sys.stdout
-        print(text, file=stream, flush=True)
+    async def start(self) -> None:
+        """Nothing to connect to."""
 
-    async def post(self, channel_id: str, message: Message, *, thread_id: str | None = None,
-                   idempotency_key: str | None = None) -> str:
+    async def stop(self) -> None:
+        """Nothing to let go of."""
+
+    async def health(self) -> Health:
+        return Health(connected=True, authenticated=True, identity="console (standard output)")
+
+    def add_routes(self, app: web.Application) -> None:
+        """No HTTP routes."""
+
+    def render(self, message: Message) -> str:
+        return render_plain(message)
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stdout, flush=True)
+
+    def _show(self, channel: str, text: str, thread: str | None) -> str:
         message_id = str(next(self._ids))
-        text = message.to_text()
-        if thread_id is None:
-            self._print(f"{RULE}\n#{message_id} [{channel_id}]\n{text}")
+        if thread is None:
+            self._print(f"{RULE}\n#{message_id} [{clean_line(channel)}]\n{text}")
         else:
-            indented = "\n".join("    " + line for line in text.splitlines())
-            self._print(f"    \u21b3 in the thread of #{thread_id}:\n{indented}")
+            self._print(f"    \u21b3 in the thread of #{thread}:\n{_indented(text)}")
         return message_id
 
-    async def edit(self, channel_id: str, message_id: str, message: Message) -> None:
-        indented = "\n".join("    " + line for line in message.to_text().splitlines())
-        self._print(f"    (updated #{message_id})\n{indented}")
+    async def post(self, channel: str, message: Message, *, thread: str | None = None,
+                   key: str | None = None) -> str:
+        return self._show(channel, self.render(message), thread)
 
-    async def find_sent(self, channel_id: str, idempotency_key: str) -> str | None:
+    async def edit(self, channel: str, message_id: str, message: Message, *, thread: str | None = None) -> None:
+        self._print(f"    (updated #{message_id})\n{_indented(self.render(message))}")
+
+    async def upload(self, channel: str, attachment: Attachment, *, thread: str | None = None,
+                     key: str | None = None) -> str:
+        return self._show(channel, clean_line(f"(file: {attachment.filename}, {len(attachment.data)} bytes)"), thread)
+
+    async def find_sent(self, channel: str, key: str, *, thread: str | None = None) -> str | None:
         return None
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
