@@ -1,11 +1,13 @@
 """`vendorwatch run`: the long-running bot.
 
-It upgrades the schema, then runs side by side until SIGINT or SIGTERM:
-- the poller (watchers.poller): due feeds -> items -> stories;
-- delivery: new story items -> outbox rows (bot.delivery.fanout) -> platforms (bot.delivery.outbox.OutboxSender);
-- the weekly digest job (bot.digest.job);
-- the platforms that have credentials (`build_platforms`; the console sink when none has);
-- HTTP on PORT: /healthz, /metrics (bot.web), and the platforms' own routes.
+It upgrades the schema, then runs until SIGINT or SIGTERM:
+- the platforms that have credentials (`build_platforms`; the console sink when none has),
+  started first: a platform that cannot start (bad credentials) ends the run with one clear
+  line and exit status 1;
+- HTTP on PORT: /healthz, /metrics (bot.web), and the platforms' own routes (Slack's events);
+- one APScheduler AsyncIOScheduler with three jobs: the poll tick (watchers.poller: due feeds ->
+  items -> stories), the delivery tick (new story items -> outbox rows (bot.delivery.fanout) ->
+  platforms (bot.delivery.outbox)) and the weekly digest cron (bot.digest.job).
 
 On a signal it stops taking new work, lets the poll and the send under way finish, hands back
 what it had claimed (feed leases, outbox claims) and exits 0 within 10 s.
@@ -19,10 +21,21 @@ import importlib
 import logging
 import signal
 import sys
+from datetime import timezone
 from typing import Any, Awaitable, Callable
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.commands.core import CommandCore
+from bot.delivery.fanout import fan_out
+from bot.delivery.outbox import OutboxSender
+from bot.digest.job import DigestJob
+from bot.platforms.console import ConsolePlatform
+from bot.platforms.contract import Platform, PlatformError
 from bot.web import HttpServer, Metrics, build_http_app
-from bot.platforms.contract import Platform
+from watchers.orchestrator import Orchestrator
+from watchers.poller import Poller
+from watchers.rules.provider import RulesProvider
 from watchers.settings import Settings
 from watchers.storage.db import make_engine, upgrade
 from watchers.storage.types import utcnow
@@ -33,13 +46,14 @@ POLL_GRACE_SECONDS = 4.0  # polls under way finish within this, else are cancell
 DELIVERY_GRACE_SECONDS = 4.0  # the same for a delivery round (both stop side by side)
 CLOSE_SECONDS = 1.0  # each part closing after that; the contract allows 10 s from signal to exit
 DELIVERY_TICK_SECONDS = 1.0
+DELIVERY_JOB_ID = "delivery-ticker"
 
 # The registry of chat platforms: name -> (is it configured?, "module:Class" of its adapter).
 # An adapter is built as Class(settings=..., engine=..., commands=...) and implements
-# bot.platforms.contract.Platform; it may also have add_routes(aiohttp_app) and async start() / stop().
+# bot.platforms.contract.Platform; it is imported only when its credentials are set.
 PLATFORM_ADAPTERS: dict[str, tuple[Callable[[Settings], bool], str]] = {
-    "slack": (lambda s: s.slack_enabled, "bot.slack_platform:SlackPlatform"),
-    "discord": (lambda s: s.discord_enabled, "bot.discord_platform:DiscordPlatform"),
+    "slack": (lambda s: s.slack_enabled, "bot.platforms.slack.adapter:SlackPlatform"),
+    "discord": (lambda s: s.discord_enabled, "bot.platforms.discord.adapter:DiscordPlatform"),
 }
 CONSOLE_NOTICE = ("vendorwatch: no Slack or Discord credentials are set; running with the console sink "
                   "(alerts for console channels are printed on standard output)")
@@ -62,8 +76,6 @@ def build_platforms(settings: Settings, **deps: Any) -> dict[str, Platform]:
             continue
         platforms[name] = adapter(settings=settings, **deps)
     if not platforms:
-        from bot.platforms.console import ConsolePlatform
-
         wanted = [name for name, (is_on, _) in PLATFORM_ADAPTERS.items() if is_on(settings)]
         notice = CONSOLE_NOTICE if not wanted else (
             f"vendorwatch: {', '.join(wanted)} could not start; running with the console sink")
@@ -71,41 +83,6 @@ def build_platforms(settings: Settings, **deps: Any) -> dict[str, Platform]:
         platforms["console"] = ConsolePlatform()
     log.info("platforms on: %s", ", ".join(sorted(platforms)), extra={"count": len(platforms)})
     return platforms
-
-
-class Ticker:
-    """Runs `step` every `interval` seconds until `stop`; a step under way is finished, not cut."""
-
-    def __init__(self, name: str, step: Callable[[], Awaitable[Any]], interval: float):
-        self.name, self.step, self.interval = name, step, interval
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=self.name)
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - one failed round must not stop the bot
-                log.exception("%s round failed", self.name)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
-            except TimeoutError:
-                pass
-
-    async def stop(self) -> None:
-        """Ask the loop to stop and wait for the round under way."""
-        self._stopping.set()
-        if self._task is not None:
-            await asyncio.shield(self._task)
-
-    def cancel(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
 
 
 def _install_signals(stop: asyncio.Event) -> list[int]:
@@ -137,6 +114,9 @@ class Bot:
         self.engine = engine
         self.metrics = Metrics()
         self.platforms: dict[str, Platform] = {}
+        self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self.poller: Poller | None = None
+        self._delivery_round_task: asyncio.Task[Any] | None = None
         self._closers: list[Callable[[], Awaitable[Any]]] = []
 
     async def run_until_signal(self) -> int:
@@ -156,27 +136,20 @@ class Bot:
         return 0
 
     async def start(self) -> bool:
-        from bot.commands.core import CommandCore
-        from bot.digest.job import DigestJob
-        from bot.delivery.outbox import OutboxSender
-        from watchers.orchestrator import Orchestrator
-        from watchers.poller import Poller
-        from watchers.rules.provider import RulesProvider
-
         settings = self.settings
         self.metrics.started_at = utcnow()
         rules = RulesProvider.from_settings(settings)
         self.orchestrator = Orchestrator(settings, self.engine, rules=rules)
         self._closers.append(self.orchestrator.aclose)
         await self.orchestrator.refresh_sources()  # loads the rules engine and syncs the seed feeds
-        registry = lambda: rules.current.registry  # noqa: E731 - rebuilt when companies are added from chat
-        self.registry = registry
-        commands = CommandCore(self.engine, settings, registry)
+        self.registry = lambda: rules.current.registry  # rebuilt when companies are added from chat
+        commands = CommandCore(self.engine, settings, self.registry)
         self.platforms = build_platforms(settings, engine=self.engine, commands=commands)
-        http_app = build_http_app(self.engine, self.metrics, self.platforms)
+        if not await self._start_platforms():
+            return False
+        http_app = build_http_app(self.engine, self.metrics, self.platforms, self.scheduler)
         for platform in self.platforms.values():
-            if hasattr(platform, "add_routes"):  # Slack in HTTP mode: /slack/events on PORT
-                platform.add_routes(http_app)
+            platform.add_routes(http_app)
         self.http = HttpServer(http_app, settings.port)
         try:
             await self.http.start()
@@ -184,24 +157,33 @@ class Bot:
             print(f"vendorwatch: cannot listen on port {settings.port}: {exc.strerror or exc}", file=sys.stderr)
             return False
         self._closers.append(self.http.close)
-        for platform in self.platforms.values():
-            if hasattr(platform, "start"):
-                await platform.start()
-            if hasattr(platform, "stop"):
-                self._closers.append(platform.stop)
 
         self.sender = OutboxSender(self.engine, settings, self.platforms)
-        self.delivery = Ticker("delivery", self._delivery_round, DELIVERY_TICK_SECONDS)
-        self.delivery.start()
+        self.scheduler.start()
+        self._closers.append(self._stop_scheduler)
+        self.scheduler.add_job(self._delivery_round, "interval", seconds=DELIVERY_TICK_SECONDS, id=DELIVERY_JOB_ID,
+                               coalesce=True, max_instances=1, misfire_grace_time=None, next_run_time=utcnow())
         self.poller = Poller(self.orchestrator, on_outcome=self._count_poll)
-        await self.poller.start()
-        self.digest_job = DigestJob(self.engine, settings, registry)
-        self.digest_job.start()
-        self._closers.append(self._stop_digest)
+        await self.poller.start(self.scheduler)
+        self.digest_job = DigestJob(self.engine, settings, self.registry)
+        self.digest_job.start(self.scheduler)
         return True
 
-    async def _stop_digest(self) -> None:
-        self.digest_job.stop()
+    async def _start_platforms(self) -> bool:
+        """Start every platform; one that cannot (bad credentials, no connection) ends the run."""
+        for name, platform in self.platforms.items():
+            try:
+                await platform.start()
+            except PlatformError as exc:
+                print(f"vendorwatch: {name} could not start: {exc}", file=sys.stderr, flush=True)
+                return False
+            self._closers.append(platform.stop)
+            health = await platform.health()
+            log.info("%s connected as %s", name, health.identity, extra={"platform": name})
+        return True
+
+    async def _stop_scheduler(self) -> None:
+        self.scheduler.shutdown(wait=False)
 
     def _count_poll(self, outcome: Any) -> None:
         self.metrics.last_poll_at = utcnow()
@@ -211,13 +193,22 @@ class Bot:
             self.metrics.inc("vendorwatch_errors_total", kind=outcome.error_kind)
 
     async def _delivery_round(self) -> None:
-        from bot.delivery.fanout import fan_out
-
-        await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
-        self.metrics.inc("vendorwatch_messages_sent_total", await self.sender.send_due())
+        """New story items into the outbox, then every due row out; a failed round is retried next tick."""
+        self._delivery_round_task = asyncio.current_task()
+        try:
+            await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
+            self.metrics.inc("vendorwatch_messages_sent_total", await self.sender.send_due())
+        except Exception:  # noqa: BLE001 - one failed round must not stop delivery
+            log.exception("delivery round failed")
+        finally:
+            self._delivery_round_task = None
 
     async def shutdown(self) -> None:
         """Stop in a few seconds: polls and sends under way finish or are cancelled and handed back."""
+        if self.scheduler.running and self.scheduler.get_job(DELIVERY_JOB_ID) is not None:
+            self.scheduler.remove_job(DELIVERY_JOB_ID)
+        if getattr(self, "digest_job", None) is not None:
+            self.digest_job.stop()
         await asyncio.gather(self._stop_poller(), self._stop_delivery())
         for close in reversed(self._closers):
             try:
@@ -227,7 +218,7 @@ class Bot:
         self._closers.clear()
 
     async def _stop_poller(self) -> None:
-        if getattr(self, "poller", None) is None:
+        if self.poller is None:
             return
         try:
             await self.poller.stop(grace_seconds=POLL_GRACE_SECONDS)
@@ -235,11 +226,11 @@ class Bot:
             log.exception("error while stopping the poller")
 
     async def _stop_delivery(self) -> None:
-        if getattr(self, "delivery", None) is None:
+        """Let the delivery round under way finish; cancel it after the grace period."""
+        task = self._delivery_round_task
+        if task is None or task.done():
             return
-        try:
-            async with asyncio.timeout(DELIVERY_GRACE_SECONDS):
-                await self.delivery.stop()
-        except TimeoutError:
+        done, _ = await asyncio.wait({task}, timeout=DELIVERY_GRACE_SECONDS)
+        if not done:
             log.warning("a delivery round still under way was cancelled; its claims expire and are retried")
-            self.delivery.cancel()
+            task.cancel()

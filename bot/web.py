@@ -1,7 +1,7 @@
 """The bot's HTTP side: /healthz and /metrics on PORT (Slack's /slack/events joins the same app).
 
-/healthz answers 200 with JSON when the database answers (503 otherwise), with the time of the
-last poll. /metrics is Prometheus text: counters of this process (feeds polled, items stored,
+/healthz answers 200 with JSON only when the database answers, the scheduler runs and every
+platform is connected and authenticated; otherwise 503 with the problems named. /metrics is Prometheus text: counters of this process (feeds polled, items stored,
 messages sent, errors by kind) and gauges read from the shared database (feeds by state, items,
 outbox rows by status), so that a scrape of any replica shows the whole deployment's backlog.
 """
@@ -12,12 +12,13 @@ import asyncio
 import logging
 from collections import Counter
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.platforms.contract import Health, Platform
 from watchers.storage.delivery import Outbox
 from watchers.storage.tables import Feed, Item
 
@@ -97,15 +98,23 @@ async def database_gauges(engine: AsyncEngine) -> list[str]:
     return lines
 
 
+async def _health_of(platform: Platform) -> Health:
+    try:
+        async with asyncio.timeout(DB_CHECK_SECONDS):
+            return await platform.health()
+    except Exception as exc:  # noqa: BLE001 - a health check that fails is "not healthy"
+        return Health(connected=False, authenticated=False, detail=f"health check failed: {exc.__class__.__name__}")
+
+
 async def last_poll_in_database(engine: AsyncEngine) -> datetime | None:
     async with engine.connect() as conn:
         value = (await conn.execute(select(func.max(Feed.last_checked_at)))).scalar_one()
     return value
 
 
-def build_http_app(engine: AsyncEngine, metrics: Metrics, platforms: Iterable[str]) -> web.Application:
-    """The aiohttp application of PORT; adapters may add their own routes before it starts."""
-    names = sorted(platforms)
+def build_http_app(engine: AsyncEngine, metrics: Metrics, platforms: Mapping[str, Platform],
+                   scheduler: Any = None) -> web.Application:
+    """The aiohttp application of PORT; adapters add their own routes before it starts."""
 
     async def healthz(_request: web.Request) -> web.Response:
         db_ok, last_poll = True, metrics.last_poll_at
@@ -119,10 +128,16 @@ def build_http_app(engine: AsyncEngine, metrics: Metrics, platforms: Iterable[st
         except Exception as exc:  # noqa: BLE001 - any database failure is "not healthy"
             log.warning("health check: database unreachable: %s", exc.__class__.__name__)
             db_ok = False
-        body = {"status": "ok" if db_ok else "degraded", "db": "ok" if db_ok else "error",
-                "last_poll_at": last_poll.isoformat() if last_poll else None, "platforms": names,
+        scheduler_ok = scheduler is None or scheduler.running
+        platform_health = {name: await _health_of(platform) for name, platform in sorted(platforms.items())}
+        problems = ([] if db_ok else ["database unreachable"]) + ([] if scheduler_ok else ["scheduler stopped"]) + [
+            f"{name}: {health.detail or 'not connected'}" for name, health in platform_health.items() if not health.ok]
+        body = {"status": "ok" if not problems else "degraded", "problems": problems,
+                "db": "ok" if db_ok else "error", "scheduler": "ok" if scheduler_ok else "stopped",
+                "last_poll_at": last_poll.isoformat() if last_poll else None,
+                "platforms": {name: health.to_json() for name, health in platform_health.items()},
                 "started_at": metrics.started_at.isoformat() if metrics.started_at else None}
-        return web.json_response(body, status=200 if db_ok else 503)
+        return web.json_response(body, status=200 if not problems else 503)
 
     async def metrics_endpoint(_request: web.Request) -> web.Response:
         lines = metrics.render()

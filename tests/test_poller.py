@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select, update
 
 from tests.feed_fixtures import rss
@@ -25,6 +26,18 @@ FEEDS = 24
 @pytest.fixture(scope="module")
 def rules() -> RulesProvider:
     return RulesProvider.fixed(RulesEngine.load(default_seeds_dir()))
+
+
+@pytest.fixture
+async def scheduler():  # noqa: ANN201
+    """The process's one scheduler, as the runner starts it."""
+    started = AsyncIOScheduler(timezone=timezone.utc)
+    started.start()
+    yield started
+    started.shutdown(wait=False)
+
+
+second_scheduler = scheduler  # another replica's
 
 
 async def add_feeds(engine, settings, feed_server, count: int = FEEDS) -> list[int]:  # noqa: ANN001
@@ -102,12 +115,12 @@ async def test_disabled_feeds_are_not_polled(engine, settings, feed_server, rule
         await orchestrator.aclose()
 
 
-async def test_poller_polls_due_feeds_and_stops_cleanly(engine, settings, feed_server, rules):
+async def test_poller_polls_due_feeds_and_stops_cleanly(engine, settings, feed_server, rules, scheduler):
     ids = await add_feeds(engine, settings, feed_server, 6)
     seen = []
     orchestrator = Orchestrator(settings.replace(feed_concurrency=2), engine, rules=rules)
     poller = Poller(orchestrator, tick_seconds=0.2, on_outcome=seen.append)
-    await poller.start()
+    await poller.start(scheduler)
     try:
         await wait_for(lambda: _all_checked(engine, len(ids)))
     finally:
@@ -121,7 +134,8 @@ async def _all_checked(engine, total: int) -> bool:  # noqa: ANN001
     return await count(engine, Feed.last_checked_at.is_not(None)) == total
 
 
-async def test_two_pollers_share_the_work(database_url, engine, settings, feed_server, rules):
+async def test_two_pollers_share_the_work(database_url, engine, settings, feed_server, rules, scheduler,
+                                          second_scheduler):
     ids = await add_feeds(engine, settings, feed_server, 12)
     second_engine = make_engine(database_url)
     first = Orchestrator(settings.replace(feed_concurrency=2), engine, rules=rules)
@@ -130,8 +144,8 @@ async def test_two_pollers_share_the_work(database_url, engine, settings, feed_s
     seen_one, seen_two = [], []
     pollers = [Poller(first, tick_seconds=0.1, on_outcome=seen_one.append),
                Poller(second, tick_seconds=0.1, on_outcome=seen_two.append)]
-    for poller in pollers:
-        await poller.start()
+    for poller, own_scheduler in zip(pollers, (scheduler, second_scheduler)):  # two replicas, a scheduler each
+        await poller.start(own_scheduler)
     try:
         await wait_for(lambda: _all_checked(engine, len(ids)))
     finally:
@@ -143,13 +157,13 @@ async def test_two_pollers_share_the_work(database_url, engine, settings, feed_s
     assert all(feed_server.hits(f"/f{n}.xml") == 1 for n in range(12))
 
 
-async def test_stop_hands_back_work_in_flight(engine, settings, feed_server, rules):
+async def test_stop_hands_back_work_in_flight(engine, settings, feed_server, rules, scheduler):
     feed_server.hang("/slow.xml")
     async with session_scope(engine) as session:
         feed_id = (await add_user_feed(session, feed_server.url("/slow.xml"), "Slow", None, settings)).id
     orchestrator = Orchestrator(settings, engine, rules=rules)
     poller = Poller(orchestrator, tick_seconds=0.1)
-    await poller.start()
+    await poller.start(scheduler)
     try:
         await wait_for(lambda: _leased(engine))
     finally:

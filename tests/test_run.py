@@ -79,7 +79,8 @@ def test_run_answers_health_and_stops_on_signal(started, signum: int) -> None:
     health = json.loads(body)
     assert health["db"] == "ok"
     assert "last_poll_at" in health
-    assert health["platforms"] == ["console"]
+    assert list(health["platforms"]) == ["console"] and health["platforms"]["console"]["ok"]
+    assert health["scheduler"] == "ok" and health["problems"] == []
 
     status, content_type, metrics = get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200 and content_type.startswith("text/plain")

@@ -1,7 +1,7 @@
 """The long-running poll loop of `vendorwatch run`: a ticker job and a bounded pool of workers.
 
-An APScheduler AsyncIOScheduler (started inside the running loop) runs one ticker job every few
-seconds (coalesced, never two at once). Each tick refreshes the feed list (companies added from
+The one APScheduler AsyncIOScheduler of the process (the runner's, handed to `start`) runs one
+ticker job every few seconds (coalesced, never two at once). Each tick refreshes the feed list (companies added from
 chat, seed feeds) and leases as many due feeds as the workers have room for; FEED_CONCURRENCY
 asyncio workers poll them through the Orchestrator. The ticker is cheap and the workers stay
 busy across ticks, so a slow feed never holds up the others.
@@ -57,18 +57,17 @@ class Poller:
     def running(self) -> bool:
         return self._scheduler is not None and not self._stopping
 
-    async def start(self) -> None:
-        """Start the workers and the ticker (the first tick runs at once). Call inside the event loop."""
+    async def start(self, scheduler: AsyncIOScheduler) -> None:
+        """Start the workers and add the ticker to `scheduler` (the first tick runs at once)."""
         if self._scheduler is not None:
             raise RuntimeError("poller already started")
         self._worker_tasks = [asyncio.create_task(self._worker(), name=f"feed-worker-{n}")
                               for n in range(self.workers)]
-        self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self._scheduler = scheduler
         logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunFilter())
-        self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB_ID,
-                                coalesce=True, max_instances=1, misfire_grace_time=None,
-                                next_run_time=datetime.now(timezone.utc))
-        self._scheduler.start()
+        scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB_ID,
+                          coalesce=True, max_instances=1, misfire_grace_time=None,
+                          next_run_time=datetime.now(timezone.utc))
         log.info("poller started", extra={"count": self.workers})
 
     async def tick(self) -> int:
@@ -125,7 +124,8 @@ class Poller:
             return
         self._stopping = True
         await self.orchestrator.stop()
-        self._scheduler.shutdown(wait=False)
+        if self._scheduler.get_job(TICK_JOB_ID) is not None:
+            self._scheduler.remove_job(TICK_JOB_ID)
         while not self._queue.empty():
             self._queue.get_nowait()
         for _ in self._worker_tasks:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -101,8 +103,8 @@ async def enqueue_weekly_digests(engine: AsyncEngine, settings: Settings, regist
 class DigestJob:
     """Runs `enqueue_weekly_digests` at DIGEST_WEEKDAY DIGEST_HOUR:00 in DIGEST_TIMEZONE.
 
-    `start(scheduler)` adds the job to a running AsyncIOScheduler (or starts one of its own when
-    none is given; call it inside the event loop); `stop()` removes it again."""
+    `start(scheduler)` adds the job to the process's running AsyncIOScheduler (and a catch-up run
+    when a digest was missed within CATCH_UP_HOURS); `stop()` removes it again."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings, registry: Registry | RegistryProvider, *,
                  clock: Callable[[], datetime] = utcnow):
@@ -110,27 +112,20 @@ class DigestJob:
         self.settings = settings
         self._registry = as_provider(registry)
         self.clock = clock
-        self._scheduler: Any = None
-        self._own_scheduler = False
+        self._scheduler: AsyncIOScheduler | None = None
 
     async def run_once(self) -> list[int]:
         return await enqueue_weekly_digests(self.engine, self.settings, self._registry(), now=self.clock())
 
-    def start(self, scheduler: Any = None) -> None:
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.cron import CronTrigger
-
-        self._own_scheduler = scheduler is None
-        self._scheduler = scheduler or AsyncIOScheduler(timezone=ZoneInfo("UTC"))
+    def start(self, scheduler: AsyncIOScheduler) -> None:
+        self._scheduler = scheduler
         trigger = CronTrigger(day_of_week=self.settings.digest_weekday, hour=self.settings.digest_hour, minute=0,
                               timezone=ZoneInfo(self.settings.digest_timezone))
-        self._scheduler.add_job(self.run_once, trigger, id=JOB_ID, replace_existing=True, coalesce=True,
-                                max_instances=1, misfire_grace_time=3600)
+        scheduler.add_job(self.run_once, trigger, id=JOB_ID, replace_existing=True, coalesce=True,
+                          max_instances=1, misfire_grace_time=3600)
         now = self.clock()
         if now - last_digest_time(now, self.settings) < timedelta(hours=CATCH_UP_HOURS):
-            self._scheduler.add_job(self.run_once, id=JOB_ID + "-catch-up", replace_existing=True)
-        if self._own_scheduler:
-            self._scheduler.start()
+            scheduler.add_job(self.run_once, id=JOB_ID + "-catch-up", replace_existing=True)
 
     def stop(self) -> None:
         if self._scheduler is None:
@@ -138,8 +133,6 @@ class DigestJob:
         for job_id in (JOB_ID, JOB_ID + "-catch-up"):
             if self._scheduler.get_job(job_id) is not None:
                 self._scheduler.remove_job(job_id)
-        if self._own_scheduler and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
         self._scheduler = None
 
     def next_run_time(self) -> datetime | None:
