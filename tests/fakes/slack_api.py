@@ -80,7 +80,7 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/upload/v1/{token}", lambda request: receive_upload(self, request))
+        app.router.add_post("/upload/v1/{token}", self._upload)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self.socket.handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -237,6 +237,9 @@ class FakeSlack:
             raise SlackError("invalid_auth")
         if (token == self.app_token) != (method in APP_TOKEN_METHODS):
             raise SlackError("not_allowed_token_type")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        return await receive_upload(self, request)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         url = f"{self.root_url}/response/{request.match_info['key']}"
