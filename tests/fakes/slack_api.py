@@ -83,7 +83,8 @@ class FakeSlack:
         app.router.add_post("/upload/v1/{token}", self._upload)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self.socket.handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A request still in a scripted delay must not hold up stop().
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -2,7 +2,8 @@
 
 A Fault answers the next matching call(s) of a method instead of the real handler: a 429 with
 `Retry-After` and {"ok": false, "error": "ratelimited"}, a 5xx, a Slack error code with HTTP
-200, or only a delay before the normal answer (for client timeouts).
+200, or only a delay before the normal answer (for client timeouts). As with the real service, a
+delayed call still takes effect when its delay ends, even if the client has given up by then.
 
 Not modelled: Slack's real rate-limit tiers (nothing is limited unless scripted), HTML error
 pages from Slack's load balancers, dropped connections.
