@@ -13,8 +13,12 @@ slack_files.py, Socket Mode (slack_socket.py), response_url endpoints, scripted 
 (slack_faults.py) and a record of every call. Errors are HTTP 200 with {"ok": false, "error"},
 as in Slack.
 
+It runs on the test's own event loop, so it serves async tests only.
+
 Not modelled: OAuth and scopes, user tokens, the Events API (HTTP), rate limits unless scripted,
-the 5-uses / 30-minutes life of a response_url, any method not listed (`unknown_method`).
+any method not listed (`unknown_method`); a response_url only records what it gets (no 5-uses /
+30-minutes life, an in_channel answer does not appear in the channel, replace_original and
+delete_original change nothing).
 """
 
 from __future__ import annotations

@@ -175,3 +175,16 @@ async def test_response_url_records_bodies(fake_slack: FakeSlack) -> None:
         async with session.post(url, json={"text": "x", "blocks": [{"type": "nope"}]}) as bad:
             assert (bad.status, await bad.text()) == (400, "invalid_blocks")
     assert fake_slack.responses(url) == [{"response_type": "in_channel", "text": "posted"}, {"text": "just you"}]
+
+
+async def test_upload_url_takes_multipart_too(fake_slack: FakeSlack, slack_client: AsyncWebClient) -> None:
+    fake_slack.add_channel(C, "alerts")
+    issued = await slack_client.files_getUploadURLExternal(filename="notes.txt", length=5)
+    form = aiohttp.FormData()
+    form.add_field("file", b"hello", filename="notes.txt")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(issued["upload_url"], data=form) as answer:
+            assert (answer.status, await answer.text()) == (200, "OK - 5")
+    await slack_client.files_completeUploadExternal(files=[{"id": issued["file_id"], "title": "Notes"}], channel_id=C)
+    assert fake_slack.uploads[0].data == b"hello"
+    assert fake_slack.messages(C)[0]["files"][0]["title"] == "Notes"

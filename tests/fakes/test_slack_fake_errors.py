@@ -120,6 +120,11 @@ async def test_upload_errors(fake_slack: FakeSlack, slack_client: AsyncWebClient
     assert wrong_place.response["error"] == "channel_not_found"
 
 
+async def test_unknown_method(slack_client: AsyncWebClient) -> None:
+    error = await _error(slack_client.api_call("chat.postMesage", json={"channel": C, "text": "t"}))
+    assert error.response["error"] == "unknown_method"
+
+
 @pytest.mark.parametrize(("token", "code"), [("xoxb-wrong", "invalid_auth"), ("", "not_authed"),
                                              ("xapp-1-fake-app-token", "not_allowed_token_type")])
 async def test_bad_tokens(fake_slack: FakeSlack, token: str, code: str) -> None:
