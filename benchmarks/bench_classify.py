@@ -38,9 +38,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = Path("/work/shared/eval/dev.jsonl")
-SCRIPT = ROOT / ".venv" / "bin" / "vendorwatch"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "bot.cli.main"]
+DEV = Path(os.environ.get("VW_SHARED_DIR") or ROOT.parent / "shared") / "eval" / "dev.jsonl"
+COMMAND = [str(Path(sys.executable).with_name("vendorwatch"))]  # the console script of this interpreter
 FALLBACK_ITEMS = [
     {"title": "Scale AI raises $1 billion at $13.8 billion valuation", "summary": "Accel led the Series F."},
     {"title": "OpenAI cuts ties with Scale AI after Meta deal", "summary": "The lab is winding down work."},

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.shared_data import VENDORWATCH
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / ".venv" / "bin" / "vendorwatch"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "bot.cli.main"]
+COMMAND = [str(VENDORWATCH)]
 
 
 def classify(*args: str, stdin: bytes = b"", env: dict | None = None) -> subprocess.CompletedProcess:

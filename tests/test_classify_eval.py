@@ -1,4 +1,4 @@
-"""Quality on the labeled dev set (/work/shared/eval/dev.jsonl), measured and asserted.
+"""Quality on the labeled dev set (shared/eval/dev.jsonl), measured and asserted.
 
 Per type: precision and recall over (type, subject) pairs; subject right and, for
 customer_loss, counterparty right on the true events; company detection precision and recall;
@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 
 from watchers.rules.classify import RulesEngine
+from tests.shared_data import DEV_SET, require
 from watchers.models import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = Path("/work/shared/eval/dev.jsonl")
+DEV = DEV_SET
 EVAL_SLUGS = set(("scale-ai mercor surge-ai turing invisible labelbox snorkel-ai handshake appen toloka sama imerit "
                   "prolific micro1 openai anthropic google meta xai microsoft amazon apple nvidia mistral cohere "
                   "deepseek ssi thinking-machines perplexity").split())
 ASSERTED = ("funding", "leadership_change", "customer_loss")
 
-pytestmark = pytest.mark.skipif(not DEV.is_file(), reason=f"{DEV} not present")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def figures() -> dict:
     tp, fp, fn, roles_right, roles_total = Counter(), Counter(), Counter(), Counter(), Counter()
     company = Counter()
     lookalike_events = []
-    for line in DEV.read_text().splitlines():
+    for line in require(DEV).read_text().splitlines():
         item = json.loads(line)
         result = rules_engine.classify(item["title"], item.get("summary", ""), source=item.get("source"))
         gold_companies, found_companies = set(item["companies"]), set(result.companies) & EVAL_SLUGS

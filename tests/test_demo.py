@@ -14,10 +14,10 @@ import pytest
 
 from bot.demo.feed_server import SampleFeedServer, feed_as_of, load_sample_set
 from watchers.errors import ConfigError
+from tests.shared_data import VENDORWATCH
 from watchers.settings import default_seeds_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDORWATCH = ROOT / ".venv" / "bin" / "vendorwatch"
 SAMPLE_DIR = default_seeds_dir() / "sample"
 
 

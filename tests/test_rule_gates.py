@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import DEV_SET
+from tests.shared_data import DEV_SET, require
 from watchers.rules.classify import RulesEngine, _gates_met
 from watchers.rules.clause_words import ALL_PRESENT, ClauseWords
 from watchers.rules.gates import folds_oddly, min_literal_count, required_words
@@ -65,7 +65,7 @@ def rules_engine() -> RulesEngine:
 
 def _clauses(rules_engine: RulesEngine) -> list[str]:
     texts = []
-    items = [json.loads(line) for line in DEV_SET.read_text().splitlines()] if DEV_SET.is_file() else []
+    items = [json.loads(line) for line in require(DEV_SET).read_text().splitlines()]
     titles = [(i["title"], i.get("summary") or "") for i in items] + [
         ("Meta takes 49% stake in Scale AI, hires CEO Alexandr Wang", "OpenAI is winding down its work with Scale."),
         ("OpenAI CEO Sam Altman steps down; Google backs Anthropic", ""),

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.web import Metrics
+from tests.shared_data import VENDORWATCH
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDORWATCH = ROOT / ".venv" / "bin" / "vendorwatch"
 STARTUP_LIMIT_SECONDS = 60  # a generous bound so a slow machine fails clearly instead of hanging
 
 
