@@ -46,7 +46,6 @@ from watchers.storage.types import utcnow
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 MAX_BACKOFF_SECONDS = 3600.0
-IDLE_SECONDS = 1.0
 LOOKAHEAD_ROWS = 8  # due rows read per channel and cycle, to step over replies waiting for their parent
 BATCH_SECONDS = 1.0  # a channel sends at most this long (at its pace) in one cycle, then others get a turn
 
@@ -120,21 +119,6 @@ class OutboxSender:
             if idle > max_idle_cycles:
                 return total
             await self.sleep(max(wait, 0.001))
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Send as rows come due until `stop` is set; a send under way is finished."""
-        while not stop.is_set():
-            try:
-                sent, wait = await self.cycle()
-            except Exception:  # noqa: BLE001 - a database hiccup must not end delivery
-                log.exception("outbox cycle failed")
-                sent, wait = 0, IDLE_SECONDS
-            if sent:
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=min(wait or IDLE_SECONDS, IDLE_SECONDS))
-            except TimeoutError:
-                pass
 
     async def cycle(self) -> tuple[int, float | None]:
         """OutboxClaim, send and record one round; returns (messages sent, seconds until a paced channel may send)."""
