@@ -34,7 +34,7 @@ from tests.fakes import discord_interactions as interactions
 from tests.fakes import discord_payloads as payloads
 from tests.fakes.discord_faults import Faults, compile_pattern
 from tests.fakes.discord_gateway import Gateway
-from tests.fakes.discord_http import ApiError, RequestBody, UploadedFile, error_response, read_body, unauthorized
+from tests.fakes.discord_http import BODY, ApiError, RequestBody, UploadedFile, error_response, read_body, unauthorized
 from tests.fakes.discord_rest import STATE, get_attachment, routes as rest_routes
 from tests.fakes.discord_state import Callback, DiscordState, GuildSpec, InteractionRecord
 
@@ -129,7 +129,7 @@ class FakeDiscord:
     async def _middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         path = request.path[len(API_PREFIX):]
         body = await read_body(request) if request.can_read_body else RequestBody()
-        request["body"] = body
+        request[BODY] = body
         call = Call(request.method, path, dict(request.query), body.payload, body.files)
         self.calls.append(call)
         try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from typing import AsyncIterator, TypeVar
 
 import discord
 import pytest
-from discord.gateway import DiscordWebSocket
+from discord.gateway import DiscordWebSocket, KeepAliveHandler
 
 from tests.fakes.discord_api import FakeDiscord
 
@@ -52,11 +53,25 @@ async def running_client(fake: FakeDiscord, client: ClientT, *, ready_timeout: f
                 await asyncio.wait_for(task, timeout=5.0)
 
 
+async def _identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
+    """discord.py sleeps 5 s before every IDENTIFY but the first; the fake has no such limit."""
+
+
 def fast_client(cls: type[ClientT] = discord.AutoShardedClient, **options) -> ClientT:
-    """A client with test-sized timeouts: on_ready 0.05 s after the last GUILD_CREATE."""
+    """A client with test-sized waits: on_ready 0.05 s after the last GUILD_CREATE, no re-IDENTIFY delay."""
     options.setdefault("intents", discord.Intents.default())
     options.setdefault("guild_ready_timeout", 0.05)
-    return cls(**options)
+    client = cls(**options)
+    client.before_identify_hook = _identify_at_once
+    return client
+
+
+def discord_leftovers() -> list[str]:
+    """discord.py tasks still pending and keep-alive threads still running (after a client closed)."""
+    tasks = [t.get_coro() for t in asyncio.all_tasks() if not t.done()]
+    names = [c.__qualname__ for c in tasks if "/discord/" in getattr(getattr(c, "cr_code", None), "co_filename", "")]
+    names += [t.name for t in threading.enumerate() if isinstance(t, KeepAliveHandler) and t.is_alive()]
+    return names
 
 
 @pytest.fixture

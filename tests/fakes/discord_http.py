@@ -123,6 +123,9 @@ class RequestBody:
         return next((f for f in self.files if f.field == wanted), None)
 
 
+BODY = web.RequestKey("discord_body", RequestBody)
+
+
 async def read_body(request: web.Request) -> RequestBody:
     if request.content_type.startswith("multipart/"):
         body = RequestBody()

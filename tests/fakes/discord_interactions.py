@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import discord_payloads as payloads
-from tests.fakes.discord_http import ApiError, RequestBody, json_response, no_content
+from tests.fakes.discord_http import BODY, ApiError, RequestBody, json_response, no_content
 from tests.fakes.discord_rest import STATE
 from tests.fakes.discord_state import Callback, DiscordState, InteractionRecord, check_message
 
@@ -125,7 +125,7 @@ async def callback(request: web.Request) -> web.Response:
     record = _record(request)
     if record.responded:
         raise ApiError(400, 40060)
-    body: RequestBody = request["body"]
+    body: RequestBody = request[BODY]
     kind = int(body.payload["type"])
     data = body.payload.get("data") or {}
     message = None
@@ -171,8 +171,14 @@ async def followup(request: web.Request) -> web.Response:
     record = _record(request)
     if not record.responded:
         raise ApiError(404, 10015, "Unknown Webhook")
-    body: RequestBody = request["body"]
-    message = _response_message(state, record, RequestBody(body.payload or {}, body.files))
+    body: RequestBody = request[BODY]
+    placeholder = state.messages_by_id.get(record.original_message_id or "")
+    if placeholder is not None and placeholder["flags"] & payloads.MESSAGE_FLAG_LOADING:
+        # The first follow-up after a "thinking..." defer replaces the placeholder, ephemeral or not.
+        payload = {k: v for k, v in (body.payload or {}).items() if k != "flags"}
+        message = state.edit_message(placeholder, RequestBody(payload, body.files))
+    else:
+        message = _response_message(state, record, RequestBody(body.payload or {}, body.files))
     state.followups.append(message)
     return json_response(message) if request.query.get("wait") in ("1", "true", "True") else no_content()
 
@@ -185,7 +191,7 @@ async def get_webhook_message(request: web.Request) -> web.Response:
 @routes.patch("/webhooks/{app_id}/{token}/messages/{message_id}")
 async def edit_webhook_message(request: web.Request) -> web.Response:
     state: DiscordState = request.app[STATE]
-    message = state.edit_message(_webhook_message(request, _record(request)), request["body"])
+    message = state.edit_message(_webhook_message(request, _record(request)), request[BODY])
     return json_response(message)
 
 

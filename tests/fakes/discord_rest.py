@@ -1,6 +1,6 @@
 """The fake's REST routes for the bot: identity, gateway address, commands, channels, messages, threads.
 
-Handlers read the request body that the server's middleware parsed (`request["body"]`) and raise
+Handlers read the request body that the server's middleware parsed (`request[BODY]`) and raise
 `ApiError` for Discord's error answers. Interaction callbacks and webhooks live in
 discord_interactions.py.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import discord_payloads as payloads
-from tests.fakes.discord_http import ApiError, json_response, no_content
+from tests.fakes.discord_http import BODY, ApiError, json_response, no_content
 from tests.fakes.discord_state import DiscordState
 
 # The privileged intents enabled "with limits" (an unverified app that switched them on).
@@ -28,7 +28,7 @@ def _state(request: web.Request) -> DiscordState:
 
 
 def _payload(request: web.Request) -> Any:
-    return request["body"].payload or {}
+    return request[BODY].payload or {}
 
 
 @routes.get("/users/@me")
@@ -95,7 +95,7 @@ async def trigger_typing(request: web.Request) -> web.Response:
 
 @routes.post("/channels/{channel_id}/messages")
 async def create_message(request: web.Request) -> web.Response:
-    message, _ = _state(request).create_message(request.match_info["channel_id"], request["body"])
+    message, _ = _state(request).create_message(request.match_info["channel_id"], request[BODY])
     return json_response(message)
 
 
@@ -131,7 +131,7 @@ async def edit_message(request: web.Request) -> web.Response:
     message = state.message(request.match_info["channel_id"], request.match_info["message_id"])
     if message["author"]["id"] != state.bot["id"]:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-    return json_response(state.edit_message(message, request["body"]))
+    return json_response(state.edit_message(message, request[BODY]))
 
 
 @routes.post("/channels/{channel_id}/messages/{message_id}/threads")
@@ -148,7 +148,7 @@ async def create_thread(request: web.Request) -> web.Response:
     state = _state(request)
     parent = state.channel(request.match_info["channel_id"])
     if parent["type"] == payloads.CHANNEL_FORUM:
-        return json_response(state.forum_post(parent, request["body"]), 201)
+        return json_response(state.forum_post(parent, request[BODY]), 201)
     if parent["type"] in payloads.THREAD_TYPES:
         raise ApiError(400, 50024, "Cannot execute action on this channel type")
     return json_response(state.create_thread(parent, _payload(request)), 201)

@@ -140,9 +140,10 @@ class DiscordState:
     def edit_message(self, message: dict[str, Any], body: RequestBody) -> dict[str, Any]:
         payload = body.payload or {}
         check_message(payload, body, editing=True)
-        for key in ("content", "embeds", "components", "flags"):
+        cleared = {"content": "", "embeds": [], "components": [], "flags": 0}
+        for key, empty in cleared.items():
             if key in payload:
-                message[key] = payload[key] if payload[key] is not None else ([] if key != "content" else "")
+                message[key] = empty if payload[key] is None else payload[key]
         if "attachments" in payload or body.files:
             message["attachments"] = self.attachments(message["channel_id"], body, message["attachments"])
         message["flags"] = (message.get("flags") or 0) & ~payloads.MESSAGE_FLAG_LOADING
