@@ -128,11 +128,12 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         path = request.path[len(API_PREFIX):]
-        body = await read_body(request) if request.can_read_body else RequestBody()
-        request[BODY] = body
-        call = Call(request.method, path, dict(request.query), body.payload, body.files)
+        call = Call(request.method, path, dict(request.query), None)
         self.calls.append(call)
         try:
+            body = await read_body(request) if request.can_read_body else RequestBody()
+            request[BODY] = body
+            call.payload, call.files = body.payload, body.files
             if not path.startswith(NO_BOT_TOKEN) and request.headers.get("Authorization") != f"Bot {self.token}":
                 response: web.StreamResponse = unauthorized()
             else:

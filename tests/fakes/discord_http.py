@@ -132,9 +132,12 @@ async def read_body(request: web.Request) -> RequestBody:
         form = await request.post()
         for name, value in form.items():
             if name == "payload_json":
-                body.payload = json.loads(value)
+                body.payload = json.loads(str(value))
             elif isinstance(value, web.FileField):
                 body.files.append(UploadedFile(name, value.filename, value.content_type, value.file.read()))
         return body
     raw = await request.read()
-    return RequestBody(payload=json.loads(raw) if raw else None)
+    try:
+        return RequestBody(payload=json.loads(raw) if raw else None)
+    except ValueError:
+        raise ApiError(400, 50109, "The request body contains invalid JSON.") from None

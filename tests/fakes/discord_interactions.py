@@ -21,7 +21,7 @@ from tests.fakes.discord_rest import STATE
 from tests.fakes.discord_state import Callback, DiscordState, InteractionRecord, check_message
 
 OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
-MESSAGE_RESPONSES = (4, 5)
+CALLBACK_TYPES = (1, 4, 5, 6, 7, 8, 9)
 
 routes = web.RouteTableDef()
 
@@ -126,7 +126,10 @@ async def callback(request: web.Request) -> web.Response:
     if record.responded:
         raise ApiError(400, 40060)
     body: RequestBody = request[BODY]
-    kind = int(body.payload["type"])
+    kind = int((body.payload or {}).get("type", 0))
+    if kind not in CALLBACK_TYPES:
+        raise ApiError(400, 50035, errors={"type": {"_errors": [{"code": "BASE_TYPE_CHOICES",
+                                                                 "message": "Value must be one of {1, 4, 5, 6, 7, 8, 9}."}]}})
     data = body.payload.get("data") or {}
     message = None
     if kind == 4:
