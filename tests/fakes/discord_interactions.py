@@ -119,6 +119,31 @@ def _response_message(state: DiscordState, record: InteractionRecord, body: Requ
     return message
 
 
+def _type_error(message: str) -> ApiError:
+    return ApiError(400, 50035, errors={"type": {"_errors": [{"code": "BASE_TYPE_CHOICES", "message": message}]}})
+
+
+def _callback_message(state: DiscordState, record: InteractionRecord, kind: int,
+                      body: RequestBody) -> dict[str, Any] | None:
+    """The message a callback creates (4, 5) or updates (7); sets the interaction's original message."""
+    if kind in (6, 7) and "message" not in record.payload:
+        raise _type_error("Only a component interaction can update its message.")
+    message = None
+    if kind == 4:
+        message = _response_message(state, record, body)
+    elif kind == 5:
+        message = _response_message(state, record, RequestBody({"flags": body.payload.get("flags")}),
+                                    placeholder=True)
+    elif kind == 7:
+        message = state.edit_message(state.message(record.payload["channel_id"], record.payload["message"]["id"]),
+                                     body)
+    if kind in (6, 7):
+        record.original_message_id = record.payload["message"]["id"]
+    elif message is not None:
+        record.original_message_id = message["id"]
+    return message
+
+
 @routes.post("/interactions/{interaction_id}/{token}/callback")
 async def callback(request: web.Request) -> web.Response:
     state: DiscordState = request.app[STATE]
@@ -128,21 +153,9 @@ async def callback(request: web.Request) -> web.Response:
     body: RequestBody = request[BODY]
     kind = int((body.payload or {}).get("type", 0))
     if kind not in CALLBACK_TYPES:
-        raise ApiError(400, 50035, errors={"type": {"_errors": [{"code": "BASE_TYPE_CHOICES",
-                                                                 "message": "Value must be one of {1, 4, 5, 6, 7, 8, 9}."}]}})
+        raise _type_error("Value must be one of {1, 4, 5, 6, 7, 8, 9}.")
     data = body.payload.get("data") or {}
-    message = None
-    if kind == 4:
-        message = _response_message(state, record, RequestBody(data, body.files))
-    elif kind == 5:
-        message = _response_message(state, record, RequestBody({"flags": data.get("flags")}), placeholder=True)
-    elif kind == 7:
-        message = state.message(record.payload["channel_id"], record.payload["message"]["id"])
-        message = state.edit_message(message, RequestBody(data, body.files))
-    if kind in (6, 7):
-        record.original_message_id = record.payload["message"]["id"]
-    elif message is not None:
-        record.original_message_id = message["id"]
+    message = _callback_message(state, record, kind, RequestBody(data, body.files))
     record.responded = True
     state.callbacks.append(Callback(record.id, kind, data, body.files))
     if "with_response" not in request.query:

@@ -64,7 +64,8 @@ def user(user_id: str, username: str, *, bot: bool = False) -> dict[str, Any]:
     }
 
 
-def member(user_obj: dict[str, Any], *, permissions: str | None = None, roles: list[str] | None = None) -> dict[str, Any]:
+def member(user_obj: dict[str, Any], *, permissions: str | None = None,
+           roles: list[str] | None = None) -> dict[str, Any]:
     """A guild member; `permissions` is only present in interaction payloads."""
     data: dict[str, Any] = {
         "user": user_obj,

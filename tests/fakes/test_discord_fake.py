@@ -246,3 +246,16 @@ async def test_a_forgotten_session_is_identified_again(fake_discord: FakeDiscord
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.01)
+
+
+async def test_a_429_looks_like_discords(fake_discord: FakeDiscord) -> None:
+    fake_discord.fail_next("GET /users/@me", 429, retry_after=1.5, global_=True, times=2)
+    headers = {"Authorization": f"Bot {fake_discord.token}"}
+    async with discord.http.aiohttp.ClientSession(headers=headers) as session:
+        answers = [await session.get(fake_discord.api_url + "/users/@me") for _ in range(3)]
+        limited = answers[0]
+        assert [a.status for a in answers] == [429, 429, 200]
+        assert await limited.json() == {"message": "You are being rate limited.", "retry_after": 1.5, "global": True}
+    assert limited.headers["Content-Type"] == "application/json" and limited.headers["Via"] == "1.1 google"
+    assert limited.headers["Retry-After"] == "2" and limited.headers["X-RateLimit-Scope"] == "global"
+    assert limited.headers["X-RateLimit-Remaining"] == "0" and limited.headers["X-RateLimit-Reset-After"] == "1.500"

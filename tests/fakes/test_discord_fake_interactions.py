@@ -28,7 +28,7 @@ class AckView(discord.ui.View):
 
 
 class VendorwatchBot(discord.AutoShardedClient):
-    """A bot with a `/vendorwatch watch company:` and `/vendorwatch digest` command group."""
+    """A bot with the command group `/vendorwatch watch company:`, `/vendorwatch digest`, `/vendorwatch status`."""
 
     def __init__(self, guild_id: str) -> None:
         super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.05)
@@ -49,6 +49,12 @@ class VendorwatchBot(discord.AutoShardedClient):
             await interaction.response.defer(thinking=True)
             await interaction.followup.send("3 events today")
             await interaction.followup.send("and one more thing")
+
+        @group.command(name="status", description="Show the poller's status")
+        async def status(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("Checking...")
+            await interaction.edit_original_response(content="All feeds healthy",
+                                                     embed=discord.Embed(title="12 feeds"))
 
         self.tree.add_command(group)
 
@@ -73,7 +79,7 @@ async def test_sync_puts_the_guild_commands(fake_discord: FakeDiscord) -> None:
         pass
     (command,) = fake_discord.commands[fake_discord.guild_id]
     assert command["name"] == "vendorwatch"
-    assert [o["name"] for o in command["options"]] == ["watch", "digest"]
+    assert [o["name"] for o in command["options"]] == ["watch", "digest", "status"]
     assert fake_discord.calls_to("PUT /applications/*/guilds/*/commands")[0].status == 200
 
 
@@ -111,6 +117,18 @@ async def test_a_deferred_command_and_its_followups(fake_discord: FakeDiscord) -
     assert [m["content"] for m in fake_discord.messages(fake_discord.text_channel_id)] == [
         "3 events today", "and one more thing"]
     assert not first["flags"] & (1 << 7)
+
+
+async def test_the_original_response_is_edited(fake_discord: FakeDiscord) -> None:
+    async with running_client(fake_discord, VendorwatchBot(fake_discord.guild_id)):
+        interaction = await fake_discord.send_command("vendorwatch", "status")
+        await fake_discord.wait_for(lambda: any(c.status == 200 for c in fake_discord.calls_to(
+            "PATCH /webhooks/*/*/messages/@original")))
+    (message,) = fake_discord.messages(fake_discord.text_channel_id)
+    assert message["id"] == fake_discord.interactions[interaction.id].original_message_id
+    assert message["content"] == "All feeds healthy" and message["embeds"][0]["title"] == "12 feeds"
+    assert message["edited_timestamp"] is not None
+    assert int(interaction.payload["member"]["permissions"]) & (1 << 3)
 
 
 async def test_a_button_click_is_answered(fake_discord: FakeDiscord) -> None:
