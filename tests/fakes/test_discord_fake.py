@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_fixtures import (  # noqa: F401
-    discord_leftovers, fake_discord, fast_client, pointed_at, running_client)
+    TEST_TOKEN, discord_leftovers, fake_discord, fast_client, pointed_at, running_client)
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -259,3 +259,11 @@ async def test_a_429_looks_like_discords(fake_discord: FakeDiscord) -> None:
     assert limited.headers["Content-Type"] == "application/json" and limited.headers["Via"] == "1.1 google"
     assert limited.headers["Retry-After"] == "2" and limited.headers["X-RateLimit-Scope"] == "global"
     assert limited.headers["X-RateLimit-Remaining"] == "0" and limited.headers["X-RateLimit-Reset-After"] == "1.500"
+
+
+async def test_privileged_intents_the_app_lacks_close_the_gateway() -> None:
+    async with FakeDiscord(token=TEST_TOKEN, allowed_intents=0) as fake:
+        with pytest.raises(discord.PrivilegedIntentsRequired):
+            async with running_client(fake, fast_client(intents=discord.Intents.all())):
+                pass
+        assert fake.identify_payloads[0]["intents"] == discord.Intents.all().value
