@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from watchers.errors import UsageError
-from watchers.settings import SETTINGS, load_settings
+from watchers.settings import SETTINGS, inspect_settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,3 +68,71 @@ def test_cache_dir_follows_xdg_then_home_and_off_turns_it_off() -> None:
     assert load_settings({"HOME": "/home/u"}, dotenv_path=None).cache_path == Path("/home/u/.cache/vendorwatch")
     assert load_settings({"CACHE_DIR": "/srv/vw"}, dotenv_path=None).cache_path == Path("/srv/vw")
     assert load_settings({"CACHE_DIR": "off"}, dotenv_path=None).cache_path is None
+
+
+def test_seeds_dir_must_exist_and_hold_the_seed_files(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"SEEDS_DIR=.* is invalid: expected an existing directory"):
+        load_settings({"SEEDS_DIR": str(tmp_path / "nope")}, dotenv_path=None)
+    (tmp_path / "rules.toml").write_text("")
+    with pytest.raises(UsageError, match=r"expected a directory holding companies.toml and rules.toml .*no "
+                                         r"companies.toml\)$"):
+        load_settings({"SEEDS_DIR": str(tmp_path)}, dotenv_path=None)
+    (tmp_path / "companies.toml").write_text("")
+    assert load_settings({"SEEDS_DIR": str(tmp_path)}, dotenv_path=None).seeds_path == tmp_path
+    assert load_settings({"SEEDS_DIR": " "}, dotenv_path=None).seeds_dir is None  # blank: the bundled seeds
+
+
+@pytest.mark.parametrize(("text", "value"), [("1", True), ("true", True), ("YES", True), ("on", True),
+                                             ("0", False), ("false", False), ("no", False), ("Off", False)])
+def test_seed_feeds_accepts_what_its_message_names(text: str, value: bool) -> None:
+    assert load_settings({"SEED_FEEDS": text}, dotenv_path=None).seed_feeds is value
+    with pytest.raises(UsageError) as caught:
+        load_settings({"SEED_FEEDS": "2"}, dotenv_path=None)
+    assert text.lower() in re.findall(r"[a-z0-9]+", str(caught.value).split("expected", 1)[1])
+
+
+@pytest.mark.parametrize(("name", "value", "expects"), [
+    ("DIGEST_WEEKDAY", "monkey", "a weekday name"),
+    ("FEED_TIMEOUT_SECONDS", "inf", "a number >= 0.1"),
+    ("FIRST_POLL_MAX_AGE_HOURS", "-inf", "a number >= 0"),
+    ("DISCORD_API_URL", "discord.com/api", "an http(s) URL"),
+    ("SLACK_API_URL", "https://", "an http(s) URL with a host"),
+    ("FEED_USER_AGENT", "Bot\r\nX-Injected: 1", "printable text on one line"),
+    ("DATABASE_URL", "sqlitex:///x.db", "sqlite:// or postgresql"),
+])
+def test_values_the_help_does_not_promise_are_refused(name: str, value: str, expects: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings({name: value}, dotenv_path=None)
+    assert expects in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("name", "value", "parsed"), [
+    ("DIGEST_WEEKDAY", "Friday", 4), ("DIGEST_WEEKDAY", "sun", 6),
+    ("DATABASE_URL", "postgresql://u@h/db", "postgresql://u@h/db"),
+    ("DISCORD_API_URL", "http://127.0.0.1:9/api/v10", "http://127.0.0.1:9/api/v10"),
+    ("LOG_LEVEL", "critical", "CRITICAL"),
+])
+def test_values_the_help_promises_are_accepted(name: str, value: str, parsed: object) -> None:
+    assert getattr(load_settings({name: value}, dotenv_path=None), name.lower()) == parsed
+
+
+def test_log_level_help_names_every_accepted_level() -> None:
+    [level] = [s for s in SETTINGS if s.name == "LOG_LEVEL"]
+    for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        assert level.parse(name) == name and name in level.help
+
+
+def test_secrets_and_database_passwords_are_masked() -> None:
+    environ = {"SLACK_BOT_TOKEN": "xoxb-very-secret", "DATABASE_URL": "postgresql+psycopg://vw:hunter2@db/vw",
+               "POLL_INTERVAL_SECONDS": "soon"}
+    shown = {read.setting.name: read for read in inspect_settings(environ, dotenv_path=None)}
+    assert shown["SLACK_BOT_TOKEN"].shown == "*** (set)" and shown["SLACK_BOT_TOKEN"].origin == "environment"
+    assert shown["DATABASE_URL"].shown == "postgresql+psycopg://vw:***@db/vw"
+    assert shown["DISCORD_BOT_TOKEN"].shown == "unset"
+    assert shown["POLL_INTERVAL_SECONDS"].error == "a whole number"
+    assert shown["SEEDS_DIR"].raw and shown["SEEDS_DIR"].origin == "default"  # the bundled seeds, by path
+    assert {s.name for s in SETTINGS if s.secret} == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                                                      "DISCORD_BOT_TOKEN"}
+    with pytest.raises(UsageError) as caught:
+        load_settings({"DATABASE_URL": "mysql://vw:hunter2@db/vw"}, dotenv_path=None)
+    assert "hunter2" not in str(caught.value) and "vw:***@db" in str(caught.value)

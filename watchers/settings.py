@@ -8,8 +8,10 @@ environment deeper inside.
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,7 +43,7 @@ def _float(low: float = 0.0) -> Callable[[str], float]:
             value = float(text.strip())
         except ValueError:
             raise ValueError("a number") from None
-        if value < low or value != value:
+        if not math.isfinite(value) or value < low:
             raise ValueError(f"a number >= {low:g}")
         return value
 
@@ -52,13 +54,21 @@ def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
-    if lowered in {"0", "false", "no", "off", ""}:
+    if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ValueError("1 or 0")
+    raise ValueError("1 or 0 (true/false, yes/no and on/off work too)")
 
 
 def _str(text: str) -> str:
     return text.strip()
+
+
+def _header_text(text: str) -> str:
+    """Text sent as an HTTP header value: printable, no line breaks."""
+    value = text.strip()
+    if not value.isprintable():
+        raise ValueError("printable text on one line")
+    return value
 
 
 def _optional_str(text: str) -> str | None:
@@ -67,16 +77,40 @@ def _optional_str(text: str) -> str | None:
 
 def _url(text: str) -> str:
     value = text.strip()
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("an http(s) URL")
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in {"http", "https"} or not rest or rest.startswith("/") or not value.isprintable() \
+            or " " in value:
+        raise ValueError("an http(s) URL with a host, such as https://example.com/api/")
     return value
+
+
+def _optional_url(text: str) -> str | None:
+    return _url(text) if text.strip() else None
 
 
 def _database_url(text: str) -> str:
+    """sqlite or postgresql, any driver spelling (storage.db picks the drivers it uses)."""
     value = text.strip()
-    if not value.startswith(("sqlite", "postgresql")):
-        raise ValueError("a SQLAlchemy URL starting with sqlite:// or postgresql+psycopg://")
+    scheme = value.partition("://")[0].lower()
+    if "://" not in value or scheme.split("+")[0] not in {"sqlite", "postgresql"}:
+        raise ValueError("a SQLAlchemy URL starting with sqlite:// or postgresql+psycopg:// "
+                         "(for example sqlite:///data/vendorwatch.db)")
     return value
+
+
+def _seeds_dir(text: str) -> str | None:
+    """A directory that holds the two files every command loads; unset means the bundled seeds."""
+    value = text.strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"an existing directory ({path.absolute()} is not one)")
+    missing = [name for name in SEED_FILES if not (path / name).is_file()]
+    if missing:
+        raise ValueError(f"a directory holding {' and '.join(SEED_FILES)} ({path.absolute()} has no "
+                         f"{' and no '.join(missing)})")
+    return str(path)
 
 
 def _log_level(text: str) -> str:
@@ -86,12 +120,15 @@ def _log_level(text: str) -> str:
     return value
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _weekday(text: str) -> int:
-    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    value = text.strip().lower()[:3]
-    if value not in names:
-        raise ValueError("a weekday name such as mon or monday")
-    return names.index(value)
+    value = text.strip().lower()
+    for number, name in enumerate(WEEKDAYS):
+        if value in {name, name[:3]}:
+            return number
+    raise ValueError("a weekday name such as mon or monday")
 
 
 def _timezone(text: str) -> str:
@@ -103,18 +140,22 @@ def _timezone(text: str) -> str:
     return value
 
 
+SEED_FILES = ("companies.toml", "rules.toml")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
     default: str | None
     parse: Callable[[str], Any]
     help: str
+    secret: bool = False  # `vendorwatch settings` shows whether it is set, never the value
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "sqlite:///data/vendorwatch.db", _database_url,
             "SQLAlchemy URL; postgresql+psycopg://... for several replicas"),
-    Setting("SEEDS_DIR", None, _optional_str, "tracked companies, rules, seed feeds (default: bundled seeds/)"),
+    Setting("SEEDS_DIR", None, _seeds_dir, "tracked companies, rules, seed feeds (default: bundled seeds/)"),
     Setting("SEED_FEEDS", "1", _bool, "0: poll only the feeds stored in the database"),
     Setting("POLL_INTERVAL_SECONDS", "300", _int(1), "base poll interval; a healthy feed is polled at least every 4 intervals"),
     Setting("FEED_MAX_BYTES", "5000000", _int(1024), "largest feed body accepted, also after decompression"),
@@ -123,7 +164,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_CONCURRENCY", "32", _int(1, 1000), "feeds fetched at once, in all"),
     Setting("FEED_HOST_CONCURRENCY", "4", _int(1, 100), "feeds fetched at once from one host"),
     Setting("FEED_MAX_BACKOFF_SECONDS", "86400", _int(1), "longest wait after repeated errors of one feed"),
-    Setting("FEED_USER_AGENT", "Vendorwatch/0.1 (+https://github.com/vendorwatch/vendorwatch)", _str,
+    Setting("FEED_USER_AGENT", "Vendorwatch/0.1 (+https://github.com/vendorwatch/vendorwatch)", _header_text,
             "User-Agent of every fetch; SEC EDGAR asks for a contact in it"),
     Setting("PARSE_TIMEOUT_SECONDS", "10", _float(0.1), "longest parse of one feed before its worker is killed"),
     Setting("PARSE_WORKERS", "2", _int(1, 64), "worker processes that parse feeds"),
@@ -136,14 +177,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DIGEST_WEEKDAY", "mon", _weekday, "day of the weekly digest"),
     Setting("DIGEST_HOUR", "9", _int(0, 23), "hour of the weekly digest, in DIGEST_TIMEZONE"),
     Setting("DIGEST_TIMEZONE", "UTC", _timezone, "time zone of the weekly digest"),
-    Setting("SLACK_BOT_TOKEN", None, _optional_str, "Slack is on when this and SLACK_SIGNING_SECRET are set"),
-    Setting("SLACK_SIGNING_SECRET", None, _optional_str, "verifies Slack's signed requests"),
-    Setting("SLACK_APP_TOKEN", None, _optional_str, "set: Socket Mode; unset: HTTP mode on PORT at /slack/events"),
+    Setting("SLACK_BOT_TOKEN", None, _optional_str, "Slack is on when this and SLACK_SIGNING_SECRET are set",
+            secret=True),
+    Setting("SLACK_SIGNING_SECRET", None, _optional_str, "verifies Slack's signed requests", secret=True),
+    Setting("SLACK_APP_TOKEN", None, _optional_str, "set: Socket Mode; unset: HTTP mode on PORT at /slack/events",
+            secret=True),
     Setting("SLACK_API_URL", "https://slack.com/api/", _url, "Slack Web API base (a loopback fake in tests)"),
-    Setting("DISCORD_BOT_TOKEN", None, _optional_str, "Discord is on when set"),
-    Setting("DISCORD_API_URL", None, _optional_str, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
+    Setting("DISCORD_BOT_TOKEN", None, _optional_str, "Discord is on when set", secret=True),
+    Setting("DISCORD_API_URL", None, _optional_url, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
     Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
-    Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     Setting("CACHE_DIR", None, _optional_str,
             "compiled rules kept between starts (unset: $XDG_CACHE_HOME/vendorwatch or ~/.cache/vendorwatch; off: none)"),
 )
@@ -200,8 +243,6 @@ class Settings:
         return bool(self.discord_bot_token)
 
     def replace(self, **changes: Any) -> "Settings":
-        from dataclasses import replace
-
         return replace(self, **changes)
 
 
@@ -217,24 +258,85 @@ def default_seeds_dir() -> Path:
     return here.parent / "seeds"
 
 
-def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
-    """Read and validate every setting; a bad value raises UsageError naming it."""
+@dataclass(frozen=True)
+class SettingValue:
+    """One setting as read: the text in effect, where it came from, and its parsed value or error."""
+
+    setting: Setting
+    raw: str | None  # None: unset
+    origin: str  # "environment", ".env" or "default"
+    value: Any = None
+    error: str | None = None  # what the setting expects, when `raw` is invalid
+
+    @property
+    def shown(self) -> str:
+        """The text for a person: secrets masked, a URL's password replaced by ***."""
+        if self.raw is None:
+            return "unset"
+        if self.setting.secret:
+            return "*** (set)"
+        return mask_password(self.raw)
+
+
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*):[^/@\s]*@")
+
+
+def mask_password(text: str) -> str:
+    """`scheme://user:secret@host` -> `scheme://user:***@host`; other text unchanged."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+def _merged_source(environ: Mapping[str, str] | None, dotenv_path: str | Path | None) -> tuple[dict[str, str], set[str]]:
+    """The environment over `.env`, and the names that came from `.env`."""
     source: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         source.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-    source.update(os.environ if environ is None else environ)
-    values: dict[str, Any] = {}
+    from_dotenv = set(source)
+    environment = os.environ if environ is None else environ
+    source.update(environment)
+    return source, from_dotenv - set(environment)
+
+
+def _read(source: Mapping[str, str], from_dotenv: set[str]) -> list[SettingValue]:
+    read = []
     for setting in SETTINGS:
         raw = source.get(setting.name)
+        origin = ".env" if setting.name in from_dotenv else "environment"
         if raw is None or (raw.strip() == "" and setting.default is not None):
-            raw = setting.default
+            raw, origin = setting.default, "default"
         if raw is None:
-            values[setting.name.lower()] = None
+            read.append(SettingValue(setting, None, origin))
             continue
         try:
-            values[setting.name.lower()] = setting.parse(raw)
+            read.append(SettingValue(setting, raw, origin, value=setting.parse(raw)))
         except ValueError as exc:
-            raise UsageError(f"setting {setting.name}={raw!r} is invalid: expected {exc}") from None
+            read.append(SettingValue(setting, raw, origin, error=str(exc)))
+    return read
+
+
+def inspect_settings(environ: Mapping[str, str] | None = None,
+                     dotenv_path: str | Path | None = ".env") -> list[SettingValue]:
+    """Every setting as read, invalid ones included (`vendorwatch settings` shows them all).
+
+    SEEDS_DIR and CACHE_DIR left unset show the directory used in their place."""
+    source, from_dotenv = _merged_source(environ, dotenv_path)
+    computed = {"SEEDS_DIR": str(default_seeds_dir()), "CACHE_DIR": str(_default_cache_dir(source))}
+    return [replace(read, raw=computed[read.setting.name]) if read.raw is None and read.setting.name in computed
+            else read for read in _read(source, from_dotenv)]
+
+
+def invalid_message(read: SettingValue) -> str:
+    return f"setting {read.setting.name}={read.shown!r} is invalid: expected {read.error}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
+    """Read and validate every setting; the first bad value raises UsageError naming it."""
+    source, from_dotenv = _merged_source(environ, dotenv_path)
+    values: dict[str, Any] = {}
+    for read in _read(source, from_dotenv):
+        if read.error is not None:
+            raise UsageError(invalid_message(read))
+        values[read.setting.name.lower()] = read.value
     if values["cache_dir"] is None:
         values["cache_dir"] = str(_default_cache_dir(source))
     return Settings(**values)
