@@ -1,14 +1,23 @@
-"""`vendorwatch db upgrade`."""
+"""`vendorwatch db upgrade`: says what it did (created, migrated, nothing to do) and where."""
 
 from __future__ import annotations
 
 import argparse
 
 from watchers.settings import Settings
-from watchers.storage.db import upgrade
+from watchers.storage.db import database_location, upgrade
+
+SAID = {
+    "created": "created the database schema",
+    "migrated": "migrated the database schema",
+    "current": "the database schema was already current",
+}
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    await upgrade(settings.database_url)
-    print(f"database schema is up to date ({settings.database_url.split('@')[-1]})")
+    result = await upgrade(settings.database_url)
+    revision = ", ".join(result.after) or "none"
+    detail = f" (from {', '.join(result.before)} to {revision})" if result.action == "migrated" else \
+        f" (revision {revision})"
+    print(f"{SAID[result.action]}{detail} in {database_location(settings.database_url)}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -87,7 +88,22 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What `upgrade` did: the schema revisions before and after."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def action(self) -> str:
+        """created (empty database), migrated (an older revision), or current (nothing to do)."""
+        if not self.before:
+            return "created"
+        return "current" if set(self.before) == set(self.after) else "migrated"
+
+
+def upgrade_sync(url: str, revision: str = "head") -> UpgradeResult:
     from alembic import command
     from alembic.config import Config
 
@@ -97,8 +113,19 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = target.render_as_string(hide_password=False)
     command.upgrade(config, revision)
+    return UpgradeResult(config.attributes.get("heads_before", ()), config.attributes.get("heads_after", ()))
 
 
-async def upgrade(url: str) -> None:
+async def upgrade(url: str) -> UpgradeResult:
     """Create or migrate the schema (`vendorwatch db upgrade`); safe to call from every command."""
-    await asyncio.to_thread(upgrade_sync, url)
+    return await asyncio.to_thread(upgrade_sync, url)
+
+
+def database_location(url: str) -> str:
+    """Where the database is, for a person: the absolute file of SQLite, else the URL without credentials."""
+    target = _parse(url)
+    if target.get_backend_name() == "sqlite":
+        if not target.database or target.database == ":memory:":
+            return "memory (SQLite)"
+        return f"{Path(target.database).expanduser().resolve()} (SQLite)"
+    return target._replace(username=None, password=None).render_as_string(hide_password=True)

@@ -23,8 +23,13 @@ def run_migrations_online() -> None:
             try:
                 context.configure(connection=connection, target_metadata=metadata,
                                   render_as_batch=connection.dialect.name == "sqlite")
+                migration = context.get_context()
+                # read under the lock, so that `db upgrade` can say what it did (and not what a
+                # replica starting at the same moment did)
+                config.attributes["heads_before"] = tuple(migration.get_current_heads())
                 with context.begin_transaction():
                     context.run_migrations()
+                config.attributes["heads_after"] = tuple(migration.get_current_heads())
             finally:
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
