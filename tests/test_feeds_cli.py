@@ -159,3 +159,42 @@ async def test_poll_once_prints_a_table(database_url, settings, engine, feed_ser
 async def test_poll_once_on_an_unreachable_database_exits_1(tmp_path):
     result = vendorwatch("postgresql+psycopg://nobody@127.0.0.1:1/none", "poll", "--once", cwd=tmp_path)
     assert result.returncode == 1
+
+
+async def test_add_stores_a_host_that_does_not_resolve_with_a_warning(database_url, engine, tmp_path):
+    url = "https://feeds.no-such-host.invalid/rss.xml"  # .invalid never resolves (RFC 6761)
+    added = vendorwatch(database_url, "feeds", "add", url, cwd=tmp_path, ALLOW_PRIVATE_FEED_URLS="0")
+    assert added.returncode == 0, added.stderr
+    assert "added feed" in added.stdout
+    [warning] = added.stderr.strip().splitlines()
+    assert warning.startswith("vendorwatch: warning: ") and "feeds.no-such-host.invalid cannot be resolved" in warning
+    [feed] = await feeds(engine)
+    assert feed.url == url and feed.origin == "user"
+
+
+async def test_poll_once_exits_1_when_every_feed_failed(database_url, settings, engine, feed_server, tmp_path):
+    feed_server.serve("/a.xml", b"<html>not a feed</html>", content_type="text/html")
+    feed_server.serve("/b.xml", b"<html>nor this</html>", content_type="text/html")
+    async with session_scope(engine) as session:
+        for path in ("/a.xml", "/b.xml"):
+            await add_user_feed(session, feed_server.url(path), path, None, settings)
+        await add_user_feed(session, "https://gone.no-such-host.invalid/feed", "Gone", None, settings,
+                            warn=lambda _message: None)
+    result = vendorwatch(database_url, "poll", "--once", cwd=tmp_path)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stdout.count("error: ") == 3  # the table is still printed
+    assert result.stderr.strip().splitlines()[-1] == "vendorwatch: 3 of 3 feeds failed: 2 not a feed, 1 dns"
+    assert "Traceback" not in result.stderr
+
+
+def test_summary_and_failure_lines() -> None:
+    from bot.cli.poll import all_failed_line, summary_line
+    from watchers.orchestrator import FeedOutcome
+
+    ok = FeedOutcome(1, "A", "https://a/", "ok", new_items=2)
+    timeout = FeedOutcome(2, "B", "https://b/", "error", error_kind="timeout")
+    dns = FeedOutcome(3, "C", "https://c/", "error", error_kind="dns")
+    assert summary_line([ok, timeout, dns]) == ("3 feeds polled: 1 changed, 0 not modified, 2 failed "
+                                                "(1 dns, 1 timeout); 2 new items")
+    assert all_failed_line([ok, timeout]) is None and all_failed_line([]) is None
+    assert all_failed_line([timeout, dns, dns]) == "3 of 3 feeds failed: 2 dns, 1 timeout"

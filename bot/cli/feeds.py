@@ -2,25 +2,27 @@
 
 Extra feeds live in the database (origin "user"). `add` checks the URL and the addresses its
 host resolves to without fetching anything; a refused URL, an unknown company or a URL already in
-the list is a usage error (exit 2, one line). Feeds derived from the registry (seed feeds, feeds of
+the list is a usage error (exit 2, one line). A host that does not resolve now is stored with a
+warning on stderr: the address guard checks every fetch anyway. Feeds derived from the registry (seed feeds, feeds of
 companies added from chat) are listed too but cannot be removed here: they would come back.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cli.common import current_registry
 from watchers.errors import UsageError
 from watchers.feeds.sources import DERIVED_ORIGINS, add_user_feed
-from watchers.rules.registry import company_from_user, load_registry
 from watchers.settings import Settings
 from watchers.storage.db import make_engine, session_scope, upgrade
-from watchers.storage.tables import Feed, TrackedCompany
+from watchers.storage.tables import Feed
 
 NAME_WIDTH = 32
 URL_WIDTH = 60
@@ -55,14 +57,7 @@ def format_feeds(feeds: list[Feed]) -> str:
 
 async def resolve_company(session: AsyncSession, settings: Settings, text: str) -> str:
     """The slug of a tracked company given by slug, name or alias; a usage error with suggestions otherwise."""
-    tracked = (await session.exec(select(TrackedCompany))).scalars().all()
-    extra = []
-    for row in tracked:
-        try:
-            extra.append(company_from_user(row.slug, row.name, row.aliases or (), row.kind))
-        except ValueError:
-            continue
-    registry = load_registry(settings.seeds_path / "companies.toml", extra)
+    registry = await current_registry(session, settings)
     company = registry.resolve(text)
     if company is not None:
         return company.slug
@@ -74,7 +69,11 @@ async def resolve_company(session: AsyncSession, settings: Settings, text: str) 
 async def add(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> str:
     company = await resolve_company(session, settings, args.company) if args.company else None
     name = args.name.strip() if args.name and args.name.strip() else None
-    feed = await add_user_feed(session, args.url, name, company, settings)
+    warnings: list[str] = []
+    feed = await add_user_feed(session, args.url, name, company, settings, warn=warnings.append)
+    for warning in warnings:
+        print(f"vendorwatch: warning: {warning.rstrip('.')}; added anyway (every fetch checks the address again)",
+              file=sys.stderr)
     return f"added feed {feed.id}: {feed.name} ({feed.url}), due now"
 
 

@@ -1,8 +1,10 @@
 """`vendorwatch poll --once [--all]`: one poll cycle of every due (or every) feed, then a table.
 
 Progress goes to stderr while the cycle runs (every PROGRESS_EVERY feeds or PROGRESS_SECONDS,
-whichever comes first), the table to stdout at the end. Failed feeds are reported in the table
-and do not change the exit status; a failure of the run itself (database, seeds) exits 1.
+whichever comes first), the table to stdout at the end, then one summary line. Some failed feeds
+are counted in the summary and do not change the exit status; when every feed polled failed
+(the network is down, a proxy refuses everything) the summary is the error line on stderr, such
+as "3 of 3 feeds failed: 2 dns, 1 timeout", and the exit status is 1. No feed due is a success.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from typing import TextIO
 
 from watchers.orchestrator import FeedOutcome, Orchestrator
@@ -62,12 +65,26 @@ def format_table(outcomes: list[FeedOutcome]) -> str:
     return "\n".join(lines)
 
 
+def failure_kinds(outcomes: list[FeedOutcome]) -> str:
+    """`2 dns, 1 timeout`: the failed feeds by error kind, most common first."""
+    kinds = Counter((o.error_kind or "unknown").replace("_", " ") for o in outcomes if o.status == "error")
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def summary_line(outcomes: list[FeedOutcome]) -> str:
     failed = sum(o.status == "error" for o in outcomes)
     unchanged = sum(o.status == "not_modified" for o in outcomes)
     new = sum(o.new_items for o in outcomes)
+    why = f" ({failure_kinds(outcomes)})" if failed else ""
     return (f"{len(outcomes)} feeds polled: {len(outcomes) - failed - unchanged} changed, {unchanged} not modified, "
-            f"{failed} failed; {new} new items")
+            f"{failed} failed{why}; {new} new items")
+
+
+def all_failed_line(outcomes: list[FeedOutcome]) -> str | None:
+    """The error line when every feed polled failed, else None."""
+    if not outcomes or any(o.status != "error" for o in outcomes):
+        return None
+    return f"{len(outcomes)} of {len(outcomes)} feeds failed: {failure_kinds(outcomes)}"
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -81,6 +98,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         await orchestrator.aclose()
         await engine.dispose()
     if outcomes:
-        print(format_table(outcomes))
+        print(format_table(outcomes), flush=True)
+    failure = all_failed_line(outcomes)
+    if failure is not None:
+        print(f"vendorwatch: {failure}", file=sys.stderr)
+        return 1
     print(summary_line(outcomes) if outcomes else "no feeds due")
     return 0

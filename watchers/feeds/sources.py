@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 from urllib.parse import quote_plus
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watchers.feeds.address_guard import check_feed_url
+from watchers.feeds.address_guard import UnresolvableHost, check_feed_url
 from watchers.errors import UsageError
 from watchers.rules.registry import Company, Registry
 from watchers.settings import Settings
@@ -120,13 +121,21 @@ async def sync_seed_feeds(session: AsyncSession, registry: Registry, *, enabled:
 
 
 async def add_user_feed(session: AsyncSession, url: str, name: str | None, company_slug: str | None,
-                        settings: Settings) -> Feed:
+                        settings: Settings, *, warn: Callable[[str], None] | None = None) -> Feed:
     """Check a URL and the addresses it resolves to (no fetch), then store it, due at once.
 
-    Raises UsageError (RefusedURL) for a refused URL and for a URL already in the table.
+    Raises UsageError (RefusedURL) for a refused URL and for a URL already in the table. A host
+    that does not resolve now (DNS down, a name not yet published) is not refused when `warn` is
+    given: the reason goes to `warn` and the feed is stored, since every fetch checks its
+    addresses again; without `warn` it raises UnresolvableHost.
     """
     url = url.strip()
-    await check_feed_url(url, allow_private=settings.allow_private_feed_urls)
+    try:
+        await check_feed_url(url, allow_private=settings.allow_private_feed_urls)
+    except UnresolvableHost as exc:
+        if warn is None:
+            raise
+        warn(str(exc).replace(" is refused: ", ": ", 1))
     existing = (await session.exec(select(Feed).where(Feed.url == url))).scalars().first()
     if existing is not None:
         if existing.origin in DERIVED_ORIGINS and not existing.enabled:
