@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.commands import CommandCore
 from bot.digest.job import enqueue_weekly_digests
 from bot.messages import Request
+from watchers.models import Event
 from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir, load_settings
 from watchers.storage.db import make_engine, session_scope, upgrade
@@ -41,10 +42,10 @@ async def fill(engine, slugs: list[str], items: int, rng: random.Random) -> None
         for n in range(items):
             slug = rng.choice(slugs)
             when = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
-            events = [{"type": rng.choice(TYPES), "subject": slug, "amount_usd": 1e8}] if n % 3 == 0 else []
+            events = [Event(type=rng.choice(TYPES), subject=slug, amount_usd=1e8)] if n % 3 == 0 else []
             if events and left == 0:
                 story = Story(subject=slug, title=f"Story {n} about {slug}", outlets=[f"o{i}" for i in range(3)],
-                              event_types=[events[0]["type"]], companies=[slug], events=events,
+                              event_types=[events[0].type], companies=[slug], events=events,
                               first_seen_at=when, last_item_at=when)
                 session.add(story)
                 await session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy import String, and_, cast, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watchers.models import EVENT_TYPES
+from watchers.models import EVENT_TYPES, Event
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 
@@ -115,13 +115,11 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
     seen_stories: dict[str, set[str]] = {slug: set() for slug in wanted}
     for item in items:
         group = f"story:{item.story_id}" if item.story_id is not None else f"item:{item.id}"
-        for raw in item.events or []:
-            slug = raw.get("subject")
-            if slug not in result or raw.get("status") == "denied" or raw.get("type") not in EVENT_TYPES:
+        for event in item.events:
+            if event.subject not in result or event.status == "denied" or event.type not in EVENT_TYPES:
                 continue
-            _add_event(result[slug], seen_events, group, raw, item)
-        involved = set(item.companies or []) | {e.get("subject") for e in item.events or []} \
-            | {e.get("counterparty") for e in item.events or []}
+            _add_event(result[event.subject], seen_events, group, event, item)
+        involved = set(item.companies or []) | {e.subject for e in item.events} | {e.counterparty for e in item.events}
         for slug in involved & set(wanted):
             if group in seen_stories[slug]:
                 continue
@@ -132,11 +130,9 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
     return result
 
 
-def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, raw: dict[str, Any],
-               item: Item) -> None:
-    key = (group, raw.get("type"), raw.get("subject"), raw.get("counterparty"), raw.get("person"))
-    amount = raw.get("amount_usd")
-    amount = float(amount) if isinstance(amount, (int, float)) and amount >= 0 else None
+def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, event: Event, item: Item) -> None:
+    key = (group, event.type, event.subject, event.counterparty, event.person)
+    amount = event.amount_usd if event.amount_usd is not None and event.amount_usd >= 0 else None
     if key in seen:
         index = seen[key]
         known = activity.events[index]
@@ -145,9 +141,9 @@ def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, ra
         return
     seen[key] = len(activity.events)
     activity.events.append(EventRecord(
-        type=raw["type"], subject=raw["subject"], counterparty=raw.get("counterparty"), when=item_time(item),
-        title=item.title, link=item.link, story_id=item.story_id, group=group, status=str(raw.get("status") or "done"),
-        amount_usd=amount, round=raw.get("round"), person=raw.get("person"), role=raw.get("role")))
+        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item_time(item),
+        title=item.title, link=item.link, story_id=item.story_id, group=group, status=event.status or "done",
+        amount_usd=amount, round=event.round, person=event.person, role=event.role))
 
 
 def _story_record(group: str, item: Item, story: Story | None) -> StoryRecord:

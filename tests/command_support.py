@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.messages import Request
+from watchers.models import Event
 from watchers.rules.registry import Registry, load_registry
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import session_scope
@@ -32,7 +33,7 @@ def request(text: str, channel_id: str = "C1", platform: str = "slack") -> Reque
                    channel_name="general")
 
 
-async def store_item(engine: Any, *, key: str, title: str, events: list[dict[str, Any]], when: datetime,
+async def store_item(engine: Any, *, key: str, title: str, events: list[Event], when: datetime,
                      companies: list[str] | None = None, link: str | None = None, outlet: str | None = None,
                      story: dict[str, Any] | None = None, feed_url: str = "https://news.example/feed.xml",
                      history: bool = False) -> Item:
@@ -49,15 +50,15 @@ async def store_item(engine: Any, *, key: str, title: str, events: list[dict[str
         if story is not None:
             existing = (await session.exec(select(Story).where(Story.title == story["title"]))).first()
             if existing is None:
-                existing = Story(subject=story.get("subject", events[0]["subject"] if events else "?"),
+                existing = Story(subject=story.get("subject", events[0].subject if events else "?"),
                                  title=story["title"], link=story.get("link"), outlets=story.get("outlets", []),
-                                 item_count=story.get("item_count", 1), event_types=[e["type"] for e in events],
+                                 item_count=story.get("item_count", 1), event_types=[e.type for e in events],
                                  companies=companies or [], events=events, first_seen_at=when, last_item_at=when,
                                  updated_at=when)
                 session.add(existing)
                 await session.flush()
             story_id = existing.id
-        subjects = [e["subject"] for e in events] + [e["counterparty"] for e in events if e.get("counterparty")]
+        subjects = [e.subject for e in events] + [e.counterparty for e in events if e.counterparty]
         item = Item(key=key, feed_id=feed.id, title=title, outlet=outlet, link=link, content_hash=key,
                     published_at=when, first_seen_at=when, history=history,
                     companies=companies if companies is not None else list(dict.fromkeys(subjects)),

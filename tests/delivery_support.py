@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from sqlmodel import select
 
@@ -49,13 +48,12 @@ async def add_channel(engine, channel_id: str, subscriptions: dict[str, list[str
         return channel.id
 
 
-def classification(events: list[dict[str, Any]], companies: list[str] | None = None) -> Classification:
-    built = [Event(**e) for e in events]
-    slugs = companies or list(dict.fromkeys(s for e in built for s in (e.subject, e.counterparty) if s))
-    return Classification(companies=slugs, events=built)
+def classification(events: list[Event], companies: list[str] | None = None) -> Classification:
+    slugs = companies or list(dict.fromkeys(s for e in events for s in (e.subject, e.counterparty) if s))
+    return Classification(companies=slugs, events=list(events))
 
 
-async def add_item(engine, title: str, events: list[dict[str, Any]], *, at: datetime, outlet: str,  # noqa: ANN001
+async def add_item(engine, title: str, events: list[Event], *, at: datetime, outlet: str,  # noqa: ANN001
                    link: str | None = None, summary: str = "", history: bool = False,
                    window_hours: float = 72.0, now: datetime | None = None) -> tuple[int, list[int]]:
     """Store an item as the orchestrator would and file it into its story: (item id, story ids)."""
@@ -64,7 +62,7 @@ async def add_item(engine, title: str, events: list[dict[str, Any]], *, at: date
     async with session_scope(engine) as session:
         item = Item(key=key, title=title, outlet=outlet, link=link, summary=summary, published_at=at,
                     first_seen_at=at, content_hash=key, history=history, companies=result.companies,
-                    events=[e.to_dict() for e in result.events])
+                    events=result.events)
         session.add(item)
         await session.flush()
         stories = [] if history else await file_item(session, item, result, now=now or at,
@@ -81,10 +79,10 @@ async def outbox_rows(engine, channel_pk: int | None = None) -> list[Outbox]:  #
 
 
 META_SCALE = [
-    {"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9, "stake_pct": 49.0,
-     "rule": "funding.stake", "evidence": "Meta takes 49% stake in Scale AI"},
-    {"type": "leadership_change", "subject": "scale-ai", "person": "Alexandr Wang", "role": "CEO",
-     "rule": "leadership.poach", "evidence": "hires its CEO Alexandr Wang"},
-    {"type": "leadership_change", "subject": "meta", "person": "Alexandr Wang", "role": "CEO",
-     "rule": "leadership.poach", "evidence": "hires its CEO Alexandr Wang"},
+    Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=14.3e9, stake_pct=49.0,
+          rule="funding.stake", evidence="Meta takes 49% stake in Scale AI"),
+    Event(type="leadership_change", subject="scale-ai", person="Alexandr Wang", role="CEO",
+          rule="leadership.poach", evidence="hires its CEO Alexandr Wang"),
+    Event(type="leadership_change", subject="meta", person="Alexandr Wang", role="CEO",
+          rule="leadership.poach", evidence="hires its CEO Alexandr Wang"),
 ]

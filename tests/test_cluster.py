@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from watchers.stories.cluster import StoryIndex, item_view, title_tokens
-from watchers.models import Classification
+from watchers.models import Classification, Event
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 from watchers.stories.store import file_item
 from tests.delivery_support import T0, add_item
 
-ALTMAN = [{"type": "leadership_change", "subject": "openai"}]
+ALTMAN = [Event(type="leadership_change", subject="openai")]
 
 
-def view(title: str, events: list[dict], hours: float = 0.0, **kwargs):  # noqa: ANN003, ANN201
+def view(title: str, events: list[Event], hours: float = 0.0, **kwargs):  # noqa: ANN003, ANN201
     return item_view(title, events, at=T0 + timedelta(hours=hours), **kwargs)
 
 
@@ -39,83 +39,82 @@ def test_coverage_of_one_event_joins_and_a_later_unrelated_item_does_not() -> No
 
 
 def test_a_later_item_joins_with_a_shared_fact_or_link() -> None:
-    loss = [{"type": "customer_loss", "subject": "anthropic", "counterparty": "openai"}]
+    loss = [Event(type="customer_loss", subject="anthropic", counterparty="openai")]
     index = StoryIndex(72)
     first = index.file(view("Anthropic cuts off OpenAI's access to Claude", loss, link="https://a.example/1"))
     assert index.file(view("Why Anthropic pulled the plug on OpenAI", loss, hours=60)) == first
-    other = [{"type": "customer_loss", "subject": "anthropic"}]
+    other = [Event(type="customer_loss", subject="anthropic")]
     assert index.file(view("A different headline entirely", other, hours=70, link="https://a.example/1")) == first
 
 
 def test_a_different_counterparty_or_subject_or_a_late_item_is_another_story() -> None:
     index = StoryIndex(72)
     google = index.file(view("Google invests $2 billion in Anthropic",
-                             [{"type": "funding", "subject": "anthropic", "counterparty": "google"}]))
+                             [Event(type="funding", subject="anthropic", counterparty="google")]))
     amazon = index.file(view("Amazon invests $4 billion in Anthropic",
-                             [{"type": "funding", "subject": "anthropic", "counterparty": "amazon"}], hours=2))
+                             [Event(type="funding", subject="anthropic", counterparty="amazon")], hours=2))
     assert amazon != google
-    mistral = index.file(view("Mistral raises $2 billion", [{"type": "funding", "subject": "mistral"}], hours=3))
+    mistral = index.file(view("Mistral raises $2 billion", [Event(type="funding", subject="mistral")], hours=3))
     assert mistral not in (google, amazon)
     late = index.file(view("Google invests $2 billion in Anthropic",
-                           [{"type": "funding", "subject": "anthropic", "counterparty": "google"}], hours=24 * 5))
+                           [Event(type="funding", subject="anthropic", counterparty="google")], hours=24 * 5))
     assert late not in (google, amazon, mistral)
 
 
 def test_a_new_event_type_joins_when_it_names_the_same_companies_soon_after() -> None:
     index = StoryIndex(72)
     deal = index.file(view("Meta takes 49% stake in Scale AI",
-                           [{"type": "funding", "subject": "scale-ai", "counterparty": "meta"}]))
-    hire = [{"type": "leadership_change", "subject": "scale-ai"}, {"type": "leadership_change", "subject": "meta"}]
+                           [Event(type="funding", subject="scale-ai", counterparty="meta")]))
+    hire = [Event(type="leadership_change", subject="scale-ai"), Event(type="leadership_change", subject="meta")]
     assert index.file(view("Scale AI CEO Alexandr Wang joins Meta", hire, hours=5)) == deal
-    sued = index.file(view("Contractors sue Scale AI over wages", [{"type": "legal", "subject": "scale-ai"}], hours=6))
+    sued = index.file(view("Contractors sue Scale AI over wages", [Event(type="legal", subject="scale-ai")], hours=6))
     assert sued != deal
 
 
 def test_the_same_two_companies_in_the_same_event_type_join_whichever_way_round() -> None:
     index = StoryIndex(72)
     deal = index.file(view("Meta set to take 49% stake in Scale AI",
-                           [{"type": "funding", "subject": "scale-ai", "counterparty": "meta"}]))
-    mirrored = [{"type": "funding", "subject": "meta", "counterparty": "scale-ai"}]
+                           [Event(type="funding", subject="scale-ai", counterparty="meta")]))
+    mirrored = [Event(type="funding", subject="meta", counterparty="scale-ai")]
     assert index.file(view("Scale AI confirms Meta investment", mirrored, hours=54)) == deal
 
 
 def test_a_new_event_type_with_a_new_counterparty_is_its_own_story() -> None:
     index = StoryIndex(72)
     deal = index.file(view("Meta takes 49% stake in Scale AI",
-                           [{"type": "funding", "subject": "scale-ai", "counterparty": "meta"}]))
-    loss = [{"type": "customer_loss", "subject": "scale-ai", "counterparty": "google"}]
+                           [Event(type="funding", subject="scale-ai", counterparty="meta")]))
+    loss = [Event(type="customer_loss", subject="scale-ai", counterparty="google")]
     assert index.file(view("Google to cut ties with Scale AI after Meta deal", loss, hours=10,
                            companies=["scale-ai", "google", "meta"])) != deal
 
 
 def test_an_item_without_events_starts_no_story() -> None:
     assert StoryIndex(72).file(view("Scale AI hosts a meetup", [])) is None
-    assert StoryIndex(72).file(view("Bad event", [{"type": "funding"}, {"subject": "x"}])) is None
+    assert StoryIndex(72).file(view("Bad event", [Event(type="funding", subject=""), Event(type="", subject="x")])) is None
 
 
 async def test_file_item_writes_the_story_and_item_story_id(engine) -> None:
     first, stories = await add_item(engine, "Scale AI raises $1 billion - Reuters",
-                                    [{"type": "funding", "subject": "scale-ai", "amount_usd": 1e9}], at=T0,
+                                    [Event(type="funding", subject="scale-ai", amount_usd=1e9)], at=T0,
                                     outlet="Reuters", link="https://reuters.example/a")
     second, again = await add_item(engine, "Meta, Amazon invest in data-labeling giant Scale AI at $13.8B",
-                                   [{"type": "funding", "subject": "scale-ai", "counterparty": "meta",
-                                     "person": "Alexandr Wang"}],
+                                   [Event(type="funding", subject="scale-ai", counterparty="meta",
+                                          person="Alexandr Wang")],
                                    at=T0 + timedelta(hours=2), outlet=None, link="https://www.theinformation.com/b")
     assert again == stories
     async with session_scope(engine) as session:
         story = await session.get(Story, stories[0])
         assert (await session.get(Item, first)).story_id == story.id == (await session.get(Item, second)).story_id
         assert story.subject == "scale-ai" and story.event_types == ["funding"]
-        assert story.events == [{"type": "funding", "subject": "scale-ai", "counterparty": "meta",
-                                 "amount_usd": 1e9, "status": "done", "confidence": 1.0,
-                                 "person": "Alexandr Wang"}]
+        assert story.events == [Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=1e9,
+                                      person="Alexandr Wang")]
         assert story.outlets == ["Reuters", "theinformation.com"]
         assert story.item_count == 2 and story.title == "Scale AI raises $1 billion"
         assert story.facts["amount_usd"] == 1e9 and story.last_item_at == T0 + timedelta(hours=2)
 
 
 async def test_file_item_is_idempotent_and_skips_items_without_events(engine) -> None:
-    item_id, stories = await add_item(engine, "Scale AI lays off 20%", [{"type": "layoffs", "subject": "scale-ai"}],
+    item_id, stories = await add_item(engine, "Scale AI lays off 20%", [Event(type="layoffs", subject="scale-ai")],
                                       at=T0, outlet="TechCrunch")
     _, none = await add_item(engine, "Scale AI hosts a meetup", [], at=T0, outlet="Blog")
     assert none == []
@@ -127,7 +126,7 @@ async def test_file_item_is_idempotent_and_skips_items_without_events(engine) ->
 
 
 async def test_a_future_publication_date_counts_as_now(engine) -> None:
-    _, stories = await add_item(engine, "Scale AI lays off 20%", [{"type": "layoffs", "subject": "scale-ai"}],
+    _, stories = await add_item(engine, "Scale AI lays off 20%", [Event(type="layoffs", subject="scale-ai")],
                                 at=T0 + timedelta(days=30), outlet="TechCrunch", now=T0)
     async with session_scope(engine) as session:
         story = await session.get(Story, stories[0])
@@ -135,15 +134,15 @@ async def test_a_future_publication_date_counts_as_now(engine) -> None:
 
 
 async def test_later_flat_coverage_confirms_a_rumour(engine) -> None:
-    rumour = [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "status": "rumored"}]
+    rumour = [Event(type="funding", subject="scale-ai", counterparty="meta", status="rumored")]
     _, stories = await add_item(engine, "Meta reportedly to invest in Scale AI", rumour, at=T0, outlet="TechCrunch")
     await add_item(engine, "Meta invests $14.3 billion in Scale AI",
-                   [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9}],
+                   [Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=14.3e9)],
                    at=T0 + timedelta(hours=30), outlet="Reuters")
     async with session_scope(engine) as session:
         story = await session.get(Story, stories[0])
     assert story.item_count == 2
-    assert [(e["status"], e.get("amount_usd")) for e in story.events] == [("done", 14.3e9)]
+    assert [(e.status, e.amount_usd) for e in story.events] == [("done", 14.3e9)]
     assert story.facts["status"] == "done"
 
 
@@ -154,7 +153,7 @@ async def test_coverage_filed_by_two_workers_at_once_is_all_counted(engine) -> N
 
     if engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer at a time (one `run` per SQLite database)")
-    layoffs = [{"type": "layoffs", "subject": "scale-ai"}]
+    layoffs = [Event(type="layoffs", subject="scale-ai")]
     _, stories = await add_item(engine, "Scale AI lays off 20% of staff", layoffs, at=T0, outlet="TechCrunch")
     results = await asyncio.gather(*(add_item(engine, f"Scale AI cuts a fifth of its workforce ({outlet})", layoffs,
                                               at=T0 + timedelta(hours=1), outlet=outlet)

@@ -15,12 +15,13 @@ from bot.delivery.fanout import fan_out
 from bot.platforms.memory import MemoryPlatform
 from bot.delivery.outbox import OutboxSender
 from tests.delivery_support import META_SCALE, T0, ManualClock, add_channel, add_item
+from watchers.models import Event
 from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir
 
-FUNDING = [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9, "stake_pct": 49.0,
-            "rule": "funding.stake", "evidence": "Meta takes a 49% stake in Scale AI"}]
-HIRE = [e for e in META_SCALE if e["type"] == "leadership_change"]
+FUNDING = [Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=14.3e9, stake_pct=49.0,
+                 rule="funding.stake", evidence="Meta takes a 49% stake in Scale AI")]
+HIRE = [e for e in META_SCALE if e.type == "leadership_change"]
 
 
 @pytest.fixture
@@ -100,11 +101,11 @@ async def test_the_thread_opens_with_the_companys_relationships_and_earlier_even
                                                                                    registry) -> None:
     await add_channel(engine, "C1", {"scale-ai": []})
     platform, clock = MemoryPlatform(), ManualClock()
-    await add_item(engine, "Scale AI lays off 14% of staff", [{"type": "layoffs", "subject": "scale-ai"}],
+    await add_item(engine, "Scale AI lays off 14% of staff", [Event(type="layoffs", subject="scale-ai")],
                    at=clock() - timedelta(days=20), outlet="TechCrunch")
     await add_item(engine, "OpenAI winds down work with Scale AI",
-                   [{"type": "customer_loss", "subject": "scale-ai", "counterparty": "openai",
-                     "rule": "customer_loss.winds_down", "evidence": "winds down work with Scale AI"}],
+                   [Event(type="customer_loss", subject="scale-ai", counterparty="openai",
+                          rule="customer_loss.winds_down", evidence="winds down work with Scale AI")],
                    at=clock(), outlet="Bloomberg", link="https://bloomberg.example/openai-scale")
     await fan_out(engine, settings, now=clock(), registry=registry)
     await OutboxSender(engine, settings, {"memory": platform}, clock=clock, sleep=clock.sleep).drain()
@@ -126,7 +127,7 @@ async def test_feed_markup_reaches_the_platform_as_plain_text(engine, settings, 
     platform, clock = MemoryPlatform(), ManualClock()
     evidence = "<!channel> Scale AI raises <https://evil.example|$1B> @everyone"
     await add_item(engine, "Scale AI raises $1B @everyone <!here>",
-                   [{"type": "funding", "subject": "scale-ai", "evidence": evidence, "rule": "funding.raise"}],
+                   [Event(type="funding", subject="scale-ai", evidence=evidence, rule="funding.raise")],
                    at=clock(), outlet="@here news", link="https://example.com/a")
     await deliver(engine, settings, platform, clock, registry)
     text = platform.transcript("C1")

@@ -6,6 +6,7 @@ import asyncio
 import os
 from argparse import Namespace
 import subprocess
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,13 +23,14 @@ from bot.digest.job import DigestJob, enqueue_digest, enqueue_weekly_digests
 from bot.messages import Message
 from tests.command_support import NOW, request, store_item, test_registry
 from watchers.errors import UsageError
+from watchers.models import Event
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Channel, Digest, Outbox, Subscription
 from watchers.storage.types import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = date(2026, 11, 16)  # the week before the digest due on Monday 2026-11-23 (NOW is Wednesday the 25th)
-FUNDING = {"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 1.0e9}
+FUNDING = Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=1.0e9)
 
 
 def at(day: int, hour: int = 12) -> datetime:
@@ -41,18 +43,18 @@ async def week_of_news(engine, start: datetime = at(16)) -> None:  # noqa: ANN00
     day = timedelta(days=1)
     await store_item(engine, key="f1", title="Scale AI raises $1B from Meta", events=[FUNDING], when=start + day,
                      link="https://news.example/scale-1b", story=story)
-    await store_item(engine, key="f2", title="Meta puts $1.2B into Scale AI", events=[{**FUNDING, "amount_usd": 1.2e9}],
+    await store_item(engine, key="f2", title="Meta puts $1.2B into Scale AI", events=[replace(FUNDING, amount_usd=1.2e9)],
                      when=start + day * 1.5, story=story)
     await store_item(engine, key="l1", title="Scale AI names Jane Doe CFO", when=start + day * 2,
-                     events=[{"type": "leadership_change", "subject": "scale-ai", "person": "Jane Doe", "role": "CFO"}])
+                     events=[Event(type="leadership_change", subject="scale-ai", person="Jane Doe", role="CFO")])
     await store_item(engine, key="c1", title="OpenAI winds down work with Scale AI", when=start + day * 3,
-                     events=[{"type": "customer_loss", "subject": "scale-ai", "counterparty": "openai"}])
+                     events=[Event(type="customer_loss", subject="scale-ai", counterparty="openai")])
     await store_item(engine, key="o1", title="OpenAI cuts 50 jobs", when=start + day * 4,
-                     events=[{"type": "layoffs", "subject": "openai"}])
+                     events=[Event(type="layoffs", subject="openai")])
     await store_item(engine, key="o2", title="OpenAI raises $500M", when=start + day * 5,
-                     events=[{"type": "funding", "subject": "openai", "amount_usd": 5e8}])
+                     events=[Event(type="funding", subject="openai", amount_usd=5e8)])
     await store_item(engine, key="next", title="Scale AI lays off staff", when=start + day * 8,
-                     events=[{"type": "layoffs", "subject": "scale-ai"}])
+                     events=[Event(type="layoffs", subject="scale-ai")])
 
 
 @pytest.fixture

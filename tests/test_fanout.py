@@ -7,12 +7,13 @@ from datetime import timedelta
 from bot.delivery.fanout import fan_out
 from bot.messages import Message
 from tests.delivery_support import META_SCALE, T0, add_channel, add_item, outbox_rows
+from watchers.models import Event
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, ItemFanout
 from watchers.storage.stories import Story
 
-FUNDING = [{"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 14.3e9,
-            "rule": "funding.stake", "evidence": "Meta invests $14.3 billion in Scale AI"}]
+FUNDING = [Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=14.3e9,
+                 rule="funding.stake", evidence="Meta invests $14.3 billion in Scale AI")]
 
 
 async def test_an_item_with_several_events_is_one_parent_in_a_channel_watching_both(engine, settings) -> None:
@@ -90,8 +91,8 @@ async def test_a_new_event_type_on_the_story_is_a_flagged_reply(engine, settings
     await add_item(engine, "Meta invests $14.3 billion in Scale AI", FUNDING, at=T0, outlet="Reuters")
     await fan_out(engine, settings, now=T0)
     later = T0 + timedelta(hours=3)
-    hire = [{"type": "leadership_change", "subject": "scale-ai", "person": "Alexandr Wang", "role": "CEO"},
-            {"type": "leadership_change", "subject": "meta", "person": "Alexandr Wang", "role": "CEO"}]
+    hire = [Event(type="leadership_change", subject="scale-ai", person="Alexandr Wang", role="CEO"),
+            Event(type="leadership_change", subject="meta", person="Alexandr Wang", role="CEO")]
     _, stories = await add_item(engine, "Scale AI CEO Alexandr Wang joins Meta after its investment", hire,
                                 at=later, outlet="Bloomberg")
     await fan_out(engine, settings, now=later)
@@ -124,7 +125,7 @@ async def test_later_coverage_naming_only_another_company_of_the_story_goes_into
     await add_item(engine, "Meta takes 49% stake in Scale AI, hires its CEO", META_SCALE, at=T0, outlet="Reuters")
     await fan_out(engine, settings, now=T0)
     later = T0 + timedelta(hours=1)
-    meta_only = [{"type": "leadership_change", "subject": "meta", "person": "Alexandr Wang"}]
+    meta_only = [Event(type="leadership_change", subject="meta", person="Alexandr Wang")]
     _, stories = await add_item(engine, "Meta hires Scale AI chief Alexandr Wang for its superintelligence lab",
                                 meta_only, at=later, outlet="The Verge")
     assert stories == [1]
@@ -141,7 +142,7 @@ async def test_a_channel_watching_the_counterparty_is_alerted(engine, settings) 
     investor = await add_channel(engine, "C3", {"meta": ["funding"]})
     customer = await add_channel(engine, "C4", {"openai": ["customer_loss"]})
     await add_item(engine, "Meta invests in Scale AI", FUNDING, at=T0, outlet="CNBC")
-    loss = [{"type": "customer_loss", "subject": "scale-ai", "counterparty": "openai"}]
+    loss = [Event(type="customer_loss", subject="scale-ai", counterparty="openai")]
     await add_item(engine, "OpenAI winds down work with Scale AI", loss, at=T0, outlet="Bloomberg")
     await fan_out(engine, settings, now=T0)
     assert [r.kind for r in await outbox_rows(engine, investor)][:1] == ["post"]
@@ -159,10 +160,10 @@ def test_relationships_follow_past_events_in_order() -> None:
 
     seeds = SimpleNamespace(customers=("openai", "google"), investors=("nvidia",))
     known = relationships("scale-ai", seeds, [
-        story(2, {"type": "customer_loss", "subject": "scale-ai", "counterparty": "google"}),
-        story(1, {"type": "partnership", "subject": "scale-ai", "counterparty": "microsoft"}),
-        story(3, {"type": "funding", "subject": "scale-ai", "counterparty": "meta"},
-              {"type": "funding", "subject": "meta", "counterparty": "scale-ai"}),
+        story(2, Event(type="customer_loss", subject="scale-ai", counterparty="google")),
+        story(1, Event(type="partnership", subject="scale-ai", counterparty="microsoft")),
+        story(3, Event(type="funding", subject="scale-ai", counterparty="meta"),
+              Event(type="funding", subject="meta", counterparty="scale-ai")),
     ])
     assert known == {"customers": ["openai", "microsoft"], "former customers": ["google"],
                      "investors": ["nvidia", "meta"]}
@@ -193,7 +194,7 @@ async def test_an_item_that_cannot_be_fanned_out_does_not_block_the_others(engin
         story = await session.get(Story, 1)
         story.event_types = [None]
         session.add(story)
-    await add_item(engine, "Scale AI lays off 20% of staff", [{"type": "layoffs", "subject": "scale-ai"}],
+    await add_item(engine, "Scale AI lays off 20% of staff", [Event(type="layoffs", subject="scale-ai")],
                    at=T0, outlet="CNBC")
     assert await fan_out(engine, settings, now=T0) >= 1
     assert {r.story_id for r in await outbox_rows(engine, channel)} == {2}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,12 +12,13 @@ from bot.commands import CommandCore
 from bot.commands.why import extract_link, link_variants
 from bot.commands.company_card import known_relationships
 from tests.command_support import NOW, request, store_item, test_registry
+from watchers.models import Event
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.tables import Item
 
-FUNDING = {"type": "funding", "subject": "scale-ai", "counterparty": "meta", "amount_usd": 1.0e9,
-           "round": "Series F", "rule": "funding.raise", "evidence": "raises $1 billion"}
+FUNDING = Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=1.0e9,
+                round="Series F", rule="funding.raise", evidence="raises $1 billion")
 
 
 @pytest.fixture
@@ -31,23 +33,23 @@ async def scale_news(engine) -> None:  # noqa: ANN001
                      when=NOW - timedelta(days=10), link="https://news.example/scale-1b", outlet="Reuters",
                      story=raise_story)
     await store_item(engine, key="f2", title="Meta puts $1.2 billion into Scale AI",
-                     events=[{**FUNDING, "amount_usd": 1.2e9}], when=NOW - timedelta(days=9),
+                     events=[replace(FUNDING, amount_usd=1.2e9)], when=NOW - timedelta(days=9),
                      link="https://other.example/meta-scale", outlet="Bloomberg", story=raise_story)
     await store_item(engine, key="c1", title="OpenAI winds down work with Scale AI",
-                     events=[{"type": "customer_loss", "subject": "scale-ai", "counterparty": "openai"}],
+                     events=[Event(type="customer_loss", subject="scale-ai", counterparty="openai")],
                      when=NOW - timedelta(days=20), link="https://news.example/openai-scale", outlet="The Information",
                      story={"title": "OpenAI winds down work with Scale AI", "outlets": ["The Information"]})
     await store_item(engine, key="l1", title="Scale AI names Jane Doe CFO",
-                     events=[{"type": "leadership_change", "subject": "scale-ai", "person": "Jane Doe",
-                              "role": "CFO"}], when=NOW - timedelta(days=5), link="https://news.example/cfo")
+                     events=[Event(type="leadership_change", subject="scale-ai", person="Jane Doe",
+                                   role="CFO")], when=NOW - timedelta(days=5), link="https://news.example/cfo")
     await store_item(engine, key="p1", title="Google signs data deal with Scale AI",
-                     events=[{"type": "partnership", "subject": "scale-ai", "counterparty": "google"}],
+                     events=[Event(type="partnership", subject="scale-ai", counterparty="google")],
                      when=NOW - timedelta(days=3))
     await store_item(engine, key="old", title="Scale AI raised money long ago",
-                     events=[{**FUNDING, "amount_usd": 5e6}], when=NOW - timedelta(days=120))
+                     events=[replace(FUNDING, amount_usd=5e6)], when=NOW - timedelta(days=120))
     await store_item(engine, key="denied", title="Scale AI denies Google talks",
-                     events=[{"type": "acquisition", "subject": "scale-ai", "counterparty": "google",
-                              "status": "denied"}], when=NOW - timedelta(days=2))
+                     events=[Event(type="acquisition", subject="scale-ai", counterparty="google",
+                                   status="denied")], when=NOW - timedelta(days=2))
 
 
 def name_of(slug: str) -> str:
@@ -146,7 +148,7 @@ async def test_why_type_filtered_late_subscription_and_paused(core: CommandCore,
 
 async def test_why_history_and_no_event(core: CommandCore, engine) -> None:  # noqa: ANN001
     await store_item(engine, key="h1", title="Mercor hires a CTO", history=True, when=NOW - timedelta(days=6),
-                     events=[{"type": "leadership_change", "subject": "mercor"}])
+                     events=[Event(type="leadership_change", subject="mercor")])
     await store_item(engine, key="n1", title="Mercor at a conference", events=[], companies=["mercor"],
                      when=NOW - timedelta(days=1))
     await store_item(engine, key="n2", title="Weather is nice", events=[], companies=[], when=NOW)

@@ -65,7 +65,7 @@ async def test_new_items_are_stored_and_a_304_keeps_state(orchestrator, engine, 
     assert (first.status, first.new_items, first.history_items, first.http_status) == ("ok", 2, 0, 200)
     stored = await items(engine)
     assert [i.title for i in stored] == [FUNDING, "Quiet day at the office"]
-    assert stored[0].companies[:1] == ["scale-ai"] and stored[0].events[0]["type"] == "funding"
+    assert stored[0].companies[:1] == ["scale-ai"] and stored[0].events[0].type == "funding"
     assert stored[1].events == [] and not any(i.history for i in stored)
     feed = await feed_row(engine, feed_id)
     assert (feed.etag, feed.last_modified, feed.last_status, feed.polled_once) == (

@@ -7,9 +7,10 @@ None of them touches storage: the orchestrator alone writes it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Collection, Literal, Mapping
 
 EVENT_TYPES = ("funding", "leadership_change", "customer_loss", "acquisition", "layoffs", "partnership", "legal")
 EventType = Literal["funding", "leadership_change", "customer_loss", "acquisition", "layoffs", "partnership", "legal"]
@@ -115,8 +116,34 @@ class Event:
     rule: str = ""
     confidence: float = 1.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+    def to_json(self, keep_empty: Collection[str] = ()) -> dict[str, Any]:
+        """The event as a JSON object: fields in declaration order, those None or "" left out
+        (but the ones named in `keep_empty`). The one serialisation of an event: the stored
+        columns (watchers.storage.types.EventList), Classification.to_dict and the classify CLI."""
+        return {name: value for name, value in zip(EVENT_FIELDS, _event_values(self))
+                if value is not None and value != "" or name in keep_empty}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Event:
+        """The event of a JSON object written by to_json, now or by an older version: unknown keys
+        are ignored, a missing field takes its default, and a value of the wrong kind (a number
+        where text belongs, text where a number does) is read as missing rather than trusted."""
+        values: dict[str, Any] = {}
+        for name in _TEXT_FIELDS:
+            value = data.get(name)
+            if isinstance(value, str):
+                values[name] = value
+        for name in _NUMBER_FIELDS:
+            value = data.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values[name] = float(value)
+        return cls(type=values.pop("type", ""), subject=values.pop("subject", ""), **values)
+
+
+EVENT_FIELDS = tuple(f.name for f in fields(Event))
+_event_values = attrgetter(*EVENT_FIELDS)
+_NUMBER_FIELDS = ("amount_usd", "stake_pct", "valuation_usd", "confidence")
+_TEXT_FIELDS = tuple(name for name in EVENT_FIELDS if name not in _NUMBER_FIELDS)
 
 
 @dataclass(slots=True)
@@ -126,4 +153,4 @@ class Classification:
     mentions: list[Mention] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"companies": list(self.companies), "events": [e.to_dict() for e in self.events]}
+        return {"companies": list(self.companies), "events": [e.to_json() for e in self.events]}

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
 from bot.delivery.fanout import event_parties, subscribed_channels
+from watchers.models import Event
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
@@ -26,7 +27,7 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
         published = f" (published {item.published_at:%Y-%m-%d})" if item.published_at else ""
         return ("not sent: it was already old when its feed was first polled" + published
                 + "; such items are kept as history, never alerted.")
-    events = item.events or []
+    events = item.events
     if not events:
         return "not sent: the rules found no event in it, and only items with events are alerted."
     if channel is not None and story is not None:
@@ -64,7 +65,7 @@ async def _what_was_sent(session: AsyncSession, item: Item, story: Story, channe
             "that message's thread: " + _outbox_state(reply))
 
 
-async def _why_not_selected(session: AsyncSession, events: list[dict], channel: Channel | None,
+async def _why_not_selected(session: AsyncSession, events: list[Event], channel: Channel | None,
                             name_of: Callable[[str], str]) -> str:
     subscriptions = [] if channel is None else list((await session.exec(select(Subscription).where(
         Subscription.channel_pk == channel.id))).all())
@@ -75,11 +76,10 @@ async def _why_not_selected(session: AsyncSession, events: list[dict], channel: 
         names = " or ".join(name_of(s) for s in subjects) or "its companies"
         return f"not sent: this channel does not watch {names}."
     wanted = [s for s in watched if not s.event_types
-              or any(e.get("type") in s.event_types for e in events if s.company_slug in (e.get("subject"), e.get("counterparty")))]
+              or any(e.type in s.event_types for e in events if s.company_slug in (e.subject, e.counterparty))]
     if not wanted:
         sub = watched[0]
-        kinds = ", ".join(dict.fromkeys(e.get("type", "?") for e in events
-                                    if sub.company_slug in (e.get("subject"), e.get("counterparty"))))
+        kinds = ", ".join(dict.fromkeys(e.type or "?" for e in events if sub.company_slug in (e.subject, e.counterparty)))
         return (f"not sent: this channel watches {name_of(sub.company_slug)} only for "
                 f"{describe_types(sub.event_types)}, and this item is {kinds}.")
     sub = next((s for s in wanted if s.paused_reason), None)

@@ -129,19 +129,19 @@ def _rules_line(item: Item, name_of) -> str:  # noqa: ANN001
         return "no tracked company mentioned"
     lines = []
     for event in item.events:
-        text = f"{event.get('type', '?')} of {name_of(event.get('subject', '?'))}"
-        if event.get("counterparty"):
-            text += f" with {name_of(event['counterparty'])}"
-        if isinstance(event.get("amount_usd"), (int, float)):
-            text += f", {format_usd(float(event['amount_usd']))}"
-        if event.get("person"):
-            text += f", {event['person']}" + (f" ({event['role']})" if event.get("role") else "")
-        if event.get("status") and event.get("status") != "done":
-            text += f" [{event['status']}]"
-        if event.get("rule"):
-            text += f"; rule {event['rule']}"
-        if event.get("evidence"):
-            text += f"; evidence \u201c{event['evidence']}\u201d"
+        text = f"{event.type or '?'} of {name_of(event.subject or '?')}"
+        if event.counterparty:
+            text += f" with {name_of(event.counterparty)}"
+        if event.amount_usd is not None:
+            text += f", {format_usd(event.amount_usd)}"
+        if event.person:
+            text += f", {event.person}" + (f" ({event.role})" if event.role else "")
+        if event.status and event.status != "done":
+            text += f" [{event.status}]"
+        if event.rule:
+            text += f"; rule {event.rule}"
+        if event.evidence:
+            text += f"; evidence \u201c{event.evidence}\u201d"
         lines.append(text)
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from bot.company_activity import format_usd
 from bot.messages import Block, Field, Link, Message
+from watchers.models import Event
 from watchers.storage.stories import Story
 
 NameOf = Callable[[str], str]
@@ -35,10 +36,10 @@ def name_resolver(registry: Any | None) -> NameOf:
     return name_of
 
 
-def event_line(event: dict[str, Any], name_of: NameOf) -> str:
+def event_line(event: Event, name_of: NameOf) -> str:
     """One event with its facts: "Funding of Scale AI from Meta: $14.3B, 49% stake"."""
-    kind, subject = event.get("type", ""), name_of(event.get("subject", "?"))
-    other = name_of(event["counterparty"]) if event.get("counterparty") else None
+    kind, subject = event.type, name_of(event.subject or "?")
+    other = name_of(event.counterparty) if event.counterparty else None
     head = {
         "funding": f"Funding of {subject}" + (f" from {other}" if other else ""),
         "leadership_change": f"Leadership change at {subject}",
@@ -49,30 +50,30 @@ def event_line(event: dict[str, Any], name_of: NameOf) -> str:
         "legal": f"Legal action against {subject}",
     }.get(kind, f"{label(kind)}: {subject}" + (f" with {other}" if other else ""))
     facts = []
-    if isinstance(event.get("amount_usd"), (int, float)):
-        facts.append(format_usd(float(event["amount_usd"])))
-    if isinstance(event.get("stake_pct"), (int, float)):
-        facts.append(f"{event['stake_pct']:g}% stake")
-    if isinstance(event.get("valuation_usd"), (int, float)):
-        facts.append(f"valuation {format_usd(float(event['valuation_usd']))}")
-    if event.get("round"):
-        facts.append(str(event["round"]))
-    if event.get("person"):
-        facts.append(str(event["person"]) + (f" ({event['role']})" if event.get("role") else ""))
-    elif event.get("role"):
-        facts.append(str(event["role"]))
-    status = STATUS_LABELS.get(event.get("status") or "done")
+    if event.amount_usd is not None:
+        facts.append(format_usd(event.amount_usd))
+    if event.stake_pct is not None:
+        facts.append(f"{event.stake_pct:g}% stake")
+    if event.valuation_usd is not None:
+        facts.append(f"valuation {format_usd(event.valuation_usd)}")
+    if event.round:
+        facts.append(event.round)
+    if event.person:
+        facts.append(event.person + (f" ({event.role})" if event.role else ""))
+    elif event.role:
+        facts.append(event.role)
+    status = STATUS_LABELS.get(event.status or "done")
     text = head + (": " + ", ".join(facts) if facts else "")
     return text + (f" [{status}]" if status else "")
 
 
-def why_line(events: Iterable[dict[str, Any]], watched: Sequence[str], name_of: NameOf) -> str:
+def why_line(events: Iterable[Event], watched: Sequence[str], name_of: NameOf) -> str:
     reasons = []
     for event in events:
-        if event.get("rule") or event.get("evidence"):
-            text = f"rule {event.get('rule') or '?'}"
-            if event.get("evidence"):
-                text += f": \u201c{event['evidence']}\u201d"
+        if event.rule or event.evidence:
+            text = f"rule {event.rule or '?'}"
+            if event.evidence:
+                text += f": \u201c{event.evidence}\u201d"
             reasons.append(text)
     reasons = list(dict.fromkeys(reasons))
     if len(reasons) > MAX_REASONS_SHOWN:
@@ -98,7 +99,7 @@ def headline_block(title: str, link: str | None, outlet: str | None = None) -> B
 
 def story_alert(story: Story, *, watched: Sequence[str], name_of: NameOf) -> Message:
     """The parent message of a story in one channel: company, event types, facts, best headline, outlets, why."""
-    subjects = list(dict.fromkeys([story.subject, *(e.get("subject") for e in story.events if e.get("subject"))]))
+    subjects = list(dict.fromkeys([story.subject, *(e.subject for e in story.events if e.subject)]))
     types = ", ".join(label(t) for t in story.event_types)
     title = f"{' / '.join(name_of(s) for s in subjects)}: {types}"
     fields = [
@@ -119,12 +120,12 @@ def coverage_reply(items: Sequence[dict[str, Any]]) -> Message:
     return Message(title=title, blocks=blocks, accent="info")
 
 
-def new_type_reply(item: dict[str, Any], events: Sequence[dict[str, Any]], new_types: Sequence[str],
+def new_type_reply(item: dict[str, Any], events: Sequence[Event], new_types: Sequence[str],
                    name_of: NameOf) -> Message:
     """A flagged reply: the story has a new event type (the hire announced after the investment)."""
     title = "New in this story: " + ", ".join(label(t) for t in new_types)
-    lines = [event_line(e, name_of) for e in events if e.get("type") in new_types]
-    fields = (Field("What", "\n".join(dict.fromkeys(lines))), Field("Why", why_line(
-        [e for e in events if e.get("type") in new_types], (), name_of)))
+    new = [e for e in events if e.type in new_types]
+    fields = (Field("What", "\n".join(dict.fromkeys(event_line(e, name_of) for e in new))),
+              Field("Why", why_line(new, (), name_of)))
     return Message(title=title, blocks=(headline_block(item["title"], item.get("link"), item.get("outlet")),),
                    fields=fields, accent=new_types[0], flag="new event type")

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.alerts import NameOf, coverage_reply, name_resolver, new_type_reply, story_alert
 from bot.delivery.thread_context import build_context
+from watchers.models import Event
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, ItemFanout, Outbox, Subscription
@@ -106,13 +107,13 @@ async def fan_out_item(session: AsyncSession, item_id: int, settings: Settings, 
     return created
 
 
-def event_parties(events: list[dict[str, Any]]) -> list[str]:
+def event_parties(events: list[Event]) -> list[str]:
     """The companies these events are about: subjects and counterparties (a channel watching Meta
     wants "Meta takes 49% of Scale AI" as much as one watching Scale AI)."""
-    return list(dict.fromkeys(slug for e in events for slug in (e.get("subject"), e.get("counterparty")) if slug))
+    return list(dict.fromkeys(slug for e in events for slug in (e.subject, e.counterparty) if slug))
 
 
-async def subscribed_channels(session: AsyncSession, events: list[dict[str, Any]]) -> dict[int, list[str]]:
+async def subscribed_channels(session: AsyncSession, events: list[Event]) -> dict[int, list[str]]:
     """channel pk -> the companies it watches among these events' parties (active subscriptions whose types match)."""
     parties = event_parties(events)
     if not parties:
@@ -121,7 +122,7 @@ async def subscribed_channels(session: AsyncSession, events: list[dict[str, Any]
                                                           col(Subscription.paused_reason).is_(None)))).all()
     result: dict[int, list[str]] = {}
     for sub in rows:
-        types = {e.get("type") for e in events if sub.company_slug in (e.get("subject"), e.get("counterparty"))}
+        types = {e.type for e in events if sub.company_slug in (e.subject, e.counterparty)}
         if not sub.event_types or types & set(sub.event_types):
             result.setdefault(sub.channel_pk, []).append(sub.company_slug)
     rank = {slug: i for i, slug in enumerate(parties)}
@@ -154,7 +155,7 @@ async def _fan_out_to_channel(session: AsyncSession, item: Item, story: Story, c
                               settings: Settings, now: datetime, registry: Any, name_of: NameOf) -> int:
     alert = (await session.exec(select(Alert).where(Alert.channel_pk == channel_pk,
                                                     Alert.story_id == story.id))).first()
-    item_types = list(dict.fromkeys(e.get("type") for e in item.events if e.get("type")))
+    item_types = list(dict.fromkeys(e.type for e in item.events if e.type))
     if alert is None:
         message = story_alert(story, watched=watched, name_of=name_of)
         parent = _row(channel_pk, story.id, f"alert:{channel_pk}:{story.id}", "post",

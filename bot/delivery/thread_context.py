@@ -30,15 +30,15 @@ def relationships(slug: str, company: Any | None, stories: list[Story]) -> dict[
     former: list[str] = []
     for story in sorted(stories, key=lambda s: s.first_seen_at):
         for event in story.events:
-            other = event.get("counterparty")
-            if event.get("subject") != slug or not other:
+            other = event.counterparty
+            if event.subject != slug or not other:
                 continue
-            if event.get("type") == "partnership":
+            if event.type == "partnership":
                 former = [c for c in former if c != other]
                 customers = [*customers, other] if other not in customers else customers
-            elif event.get("type") == "funding" and other not in investors:
+            elif event.type == "funding" and other not in investors:
                 investors.append(other)
-            elif event.get("type") == "customer_loss":
+            elif event.type == "customer_loss":
                 customers = [c for c in customers if c != other]
                 former = [*former, other] if other not in former else former
     return {"customers": customers, "former customers": former, "investors": investors}
@@ -50,7 +50,7 @@ async def build_context(session: AsyncSession, story: Story, *, registry: Any | 
 
     "Earlier" is relative to the story (what came before it started), not to the clock.
     """
-    subjects = list(dict.fromkeys([story.subject, *(e.get("subject") for e in story.events if e.get("subject"))]))
+    subjects = list(dict.fromkeys([story.subject, *(e.subject for e in story.events if e.subject)]))
     reference = min(story.first_seen_at, now)
     since = reference - timedelta(days=RELATIONSHIP_DAYS)
     rows = (await session.exec(select(Story).where(Story.last_item_at >= since, Story.first_seen_at < reference,
@@ -60,7 +60,7 @@ async def build_context(session: AsyncSession, story: Story, *, registry: Any | 
     fields: list[Field] = []
     recent_since = reference - timedelta(days=CONTEXT_DAYS)
     for slug in subjects:
-        about = [s for s in rows if any(e.get("subject") == slug for e in s.events)]
+        about = [s for s in rows if any(e.subject == slug for e in s.events)]
         company = registry.get(slug) if registry is not None else None
         known = relationships(slug, company, about)
         for kind, slugs in known.items():
@@ -68,7 +68,7 @@ async def build_context(session: AsyncSession, story: Story, *, registry: Any | 
                 fields.append(Field(f"{name_of(slug)}'s known {kind}", ", ".join(name_of(s) for s in slugs)))
         earlier = [s for s in about if s.last_item_at >= recent_since][-MAX_EARLIER_EVENTS:]
         for other in earlier:
-            lines = [event_line(e, name_of) for e in other.events if e.get("subject") == slug]
+            lines = [event_line(e, name_of) for e in other.events if e.subject == slug]
             blocks.append(Block.of(f"{other.first_seen_at:%Y-%m-%d}: " + "; ".join(dict.fromkeys(lines))
                                    + f" \u2014 \u201c{other.title}\u201d"))
     if not blocks and not fields:

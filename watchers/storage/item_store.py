@@ -104,7 +104,7 @@ def _row(new: NewItem, feed_id: int, now: datetime) -> dict[str, Any]:
                 link=item.link, summary=item.summary or "", published_at=item.published, first_seen_at=now,
                 updated_at=None, content_hash=item.content_hash, history=new.history,
                 companies=list(new.classification.companies),
-                events=[event.to_dict() for event in new.classification.events], story_id=None)
+                events=list(new.classification.events), story_id=None)
 
 
 def _insert(session: AsyncSession):
@@ -126,7 +126,7 @@ def _edit_params(edited: EditedItem, now: datetime) -> dict[str, Any]:
     params: dict[str, Any] = dict(row_id=edited.row_id, new_title=item.title, new_summary=item.summary or "",
                                   new_content_hash=item.content_hash, new_updated_at=now,
                                   new_companies=list(edited.classification.companies),
-                                  new_events=[event.to_dict() for event in edited.classification.events])
+                                  new_events=list(edited.classification.events))
     if item.published is not None:
         params["new_published_at"] = item.published
     return params

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from watchers.storage.types import UTCDateTime, utcnow
+from watchers.models import Event
+from watchers.storage.types import EventList, UTCDateTime, utcnow
 
 
 class Story(SQLModel, table=True):
@@ -19,7 +20,7 @@ class Story(SQLModel, table=True):
     subject: str = Field(max_length=100)
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     companies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    events: list[Event] = Field(default_factory=list, sa_column=Column(EventList, nullable=False))
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     title: str = Field(sa_column=Column(Text, nullable=False))
     link: str | None = Field(default=None, sa_column=Column(Text))

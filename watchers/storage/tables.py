@@ -7,12 +7,12 @@ this one; `all_tables` imports every module so that one metadata holds the whole
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from watchers.storage.types import UTCDateTime, utcnow
+from watchers.models import Event
+from watchers.storage.types import EventList, UTCDateTime, utcnow
 
 
 class Feed(SQLModel, table=True):
@@ -60,7 +60,7 @@ class Item(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     history: bool = Field(default=False)  # old on a feed's first poll: stored, never alerted
     companies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    events: list[Event] = Field(default_factory=list, sa_column=Column(EventList, nullable=False))
     story_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL", index=True)
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz
 
+from watchers.models import Event
 from watchers.rules.facts import money_spans
 from watchers.rules.textnorm import clean, strip_outlet
 
@@ -81,23 +82,20 @@ class ItemView:
         return self.subjects | frozenset(c for cs in self.counterparties.values() for c in cs)
 
 
-def item_view(title: str, events: Iterable[Mapping[str, Any]], *, at: datetime, companies: Iterable[str] = (),
+def item_view(title: str, events: Iterable[Event], *, at: datetime, companies: Iterable[str] = (),
               outlet: str | None = None, link: str | None = None, summary: str = "") -> ItemView:
-    """Build the view from an item's headline and its events (dicts as stored, or Event.to_dict())."""
+    """Build the view from an item's headline and its events."""
     events = list(events)
-    pairs = frozenset((e["subject"], e["type"]) for e in events if e.get("subject") and e.get("type"))
+    pairs = frozenset((e.subject, e.type) for e in events if e.subject and e.type)
     counterparties: dict[tuple[str, str], set[str]] = {}
     amounts: set[float] = set()
     persons: set[str] = set()
     for event in events:
-        key = (event.get("subject"), event.get("type"))
-        if event.get("counterparty"):
-            counterparties.setdefault(key, set()).add(event["counterparty"])
-        for name in ("amount_usd", "valuation_usd"):
-            if isinstance(event.get(name), (int, float)) and event[name] > 0:
-                amounts.add(float(event[name]))
-        if event.get("person"):
-            persons.add(str(event["person"]).casefold())
+        if event.counterparty:
+            counterparties.setdefault((event.subject, event.type), set()).add(event.counterparty)
+        amounts.update(usd for usd in (event.amount_usd, event.valuation_usd) if usd is not None and usd > 0)
+        if event.person:
+            persons.add(event.person.casefold())
     amounts.update(usd for _, _, usd in money_spans(clean(title, 1000)) if usd >= 1e5)
     all_companies = set(companies) | {s for s, _ in pairs} | {c for cs in counterparties.values() for c in cs}
     return ItemView(tokens=title_tokens(title, outlet), at=at, pairs=pairs, companies=frozenset(all_companies),

@@ -13,6 +13,7 @@ That is rare and harmless (two alerts), so no lock is taken for new stories.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watchers.rules.facts import money_spans
 from watchers.stories.cluster import ItemView, StoryView, best_story, headline, item_view
-from watchers.models import Classification
+from watchers.models import Classification, Event
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 
@@ -51,7 +52,7 @@ async def file_item(session: AsyncSession, item: Item, classification: Classific
     """The ids of the stories the item joined or started (one, or none when it has no event)."""
     if item.story_id is not None:
         return [item.story_id]
-    events = [e.to_dict() for e in classification.events]
+    events = list(classification.events)
     if not events:
         return []
     at = item_time(item, now)
@@ -60,7 +61,7 @@ async def file_item(session: AsyncSession, item: Item, classification: Classific
     stories = await _candidates(session, at, window_hours, view.subjects, now)
     chosen = best_story(view, list(stories.values()), window_hours) if stories else None
     if chosen is None:
-        story = Story(subject=events[0]["subject"], event_types=[], companies=[], events=[], facts={},
+        story = Story(subject=events[0].subject, event_types=[], companies=[], events=[], facts={},
                       title=headline(item.title, item.outlet), link=item.link, outlets=[], item_count=0,
                       first_seen_at=at, last_item_at=at, updated_at=now)
         session.add(story)
@@ -108,7 +109,7 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
         select(Story.id, Story.events).where(Story.last_item_at >= at - window, Story.first_seen_at <= at + window)
         .order_by(col(Story.last_item_at).desc()).limit(MAX_CANDIDATE_STORIES))).all()
     wanted = set(subjects)
-    ids = [row.id for row in rows if any(e.get("subject") in wanted for e in row.events)]
+    ids = [row.id for row in rows if any(e.subject in wanted for e in row.events)]
     if not ids:
         return {}
     views = {story_id: StoryView(id=story_id) for story_id in ids}
@@ -140,36 +141,48 @@ async def _candidates(session: AsyncSession, at: datetime, window_hours: float, 
     return {k: v for k, v in views.items() if v.members}
 
 
-def _merge(story: Story, item: Item, events: list[dict[str, Any]], companies: list[str], at: datetime,
-           now: datetime) -> None:
-    """Fold one item into the story's summary columns (new lists, so that JSON columns are saved)."""
-    merged = [dict(e) for e in story.events]
+def _filled(known: Event, news: Event) -> Event:
+    """`known` with the fields it lacks (None or "") taken from `news`, and confirmed when `news`
+    reports flatly what `known` called a rumour. A new Event: the story's old list is left as loaded."""
+    gaps = {name: value for name, value in news.to_json().items() if getattr(known, name) in (None, "")}
+    if news.status == "done" and known.status in UNCONFIRMED:
+        gaps["status"] = "done"
+    return replace(known, **gaps) if gaps else known
+
+
+def _merge_events(story_events: list[Event], events: list[Event]) -> list[Event]:
+    """The story's events with the item's folded in: one per (type, subject, counterparty); an
+    event without a counterparty completes its twin, one with a counterparty absorbs the bare ones."""
+    merged = list(story_events)
     for event in events:
-        same = [m for m in merged if m["type"] == event["type"] and m["subject"] == event["subject"]]
-        twin = next((m for m in same if m.get("counterparty") == event.get("counterparty")), None)
-        if twin is None and not event.get("counterparty"):
+        same = [m for m in merged if m.type == event.type and m.subject == event.subject]
+        twin = next((m for m in same if m.counterparty == event.counterparty), None)
+        if twin is None and not event.counterparty:
             twin = same[0] if same else None
         if twin is None:
-            for bare in [m for m in same if not m.get("counterparty")]:
+            for bare in [m for m in same if not m.counterparty]:
                 merged.remove(bare)
-                event = {**bare, **event}
-            merged.append({k: v for k, v in event.items()})
+                event = replace(bare, **event.to_json())
+            merged.append(event)
             continue
-        for name, value in event.items():
-            if twin.get(name) in (None, "") and value not in (None, ""):
-                twin[name] = value
-        if event.get("status", "done") == "done" and twin.get("status") in UNCONFIRMED:
-            twin["status"] = "done"  # later coverage reports flatly what the first called a rumour
-    story.events = merged
-    story.event_types = list(dict.fromkeys([*story.event_types, *(e["type"] for e in events)]))
-    story.companies = list(dict.fromkeys([*story.companies, *companies, *(e["subject"] for e in events),
-                                          *(e["counterparty"] for e in events if e.get("counterparty"))]))
+        merged[merged.index(twin)] = _filled(twin, event)
+    return merged
+
+
+def _merge(story: Story, item: Item, events: list[Event], companies: list[str], at: datetime,
+           now: datetime) -> None:
+    """Fold one item into the story's summary columns (new lists, so that JSON columns are saved)."""
+    story.events = _merge_events(story.events, events)
+    story.event_types = list(dict.fromkeys([*story.event_types, *(e.type for e in events)]))
+    story.companies = list(dict.fromkeys([*story.companies, *companies, *(e.subject for e in events),
+                                          *(e.counterparty for e in events if e.counterparty)]))
     facts = dict(story.facts)
     for event in events:
         for name in FACT_NAMES:
-            if facts.get(name) in (None, "") and event.get(name) not in (None, ""):
-                facts[name] = event[name]
-        if event.get("status", "done") == "done" and facts.get("status") in UNCONFIRMED:
+            value = getattr(event, name)
+            if facts.get(name) in (None, "") and value not in (None, ""):
+                facts[name] = value
+        if event.status == "done" and facts.get("status") in UNCONFIRMED:
             facts["status"] = "done"
     story.facts = facts
     outlet = outlet_of(item)
@@ -184,9 +197,9 @@ def _merge(story: Story, item: Item, events: list[dict[str, Any]], companies: li
     story.updated_at = now
 
 
-def _headline_rank(title: str, events: list[dict[str, Any]]) -> int:
+def _headline_rank(title: str, events: list[Event]) -> int:
     """Headlines that carry the facts (an amount, a person) are better; very long ones worse."""
     rank = 2 if money_spans(title) else 0
-    if any(e.get("person") and str(e["person"]).split()[-1] in title for e in events):
+    if any(e.person and e.person.split()[-1] in title for e in events):
         rank += 1
     return rank - (1 if len(title) > 160 else 0)
