@@ -14,7 +14,6 @@ import gc
 import json
 import sys
 from itertools import islice
-from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -24,9 +23,7 @@ from watchers.rules.classify import RulesEngine
 from watchers.errors import UsageError
 
 BATCH_LINES = 512
-_EVENT_FIELDS = ("type", "subject", "counterparty", "status", "amount_usd", "stake_pct", "valuation_usd", "round",
-                 "person", "role", "evidence", "rule", "confidence")
-_event_values = attrgetter(*_EVENT_FIELDS)
+_KEEP_EMPTY = frozenset({"counterparty"})  # the contract's events always name one, null when none
 _stdlib_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -59,11 +56,9 @@ def _item(line: bytes, number: int) -> dict | str:
 
 
 def result_dict(result) -> dict:
-    """The contract's output object (Classification.to_dict without dataclasses.asdict's cost):
-    an event's fields in _EVENT_FIELDS order, those None or "" left out but the counterparty."""
-    events = [{name: value for name, value in zip(_EVENT_FIELDS, _event_values(event))
-               if value is not None and value != "" or name == "counterparty"} for event in result.events]
-    return {"companies": result.companies, "events": events}
+    """The contract's output object: Classification.to_dict, but with each event's counterparty
+    written even when there is none."""
+    return {"companies": result.companies, "events": [event.to_json(_KEEP_EMPTY) for event in result.events]}
 
 
 def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
