@@ -7,7 +7,10 @@ joins the suite adds one harness class here and its name to HARNESSES.
 
 from __future__ import annotations
 
+import asyncio
+import html
 import io
+import json
 import re
 from typing import Any
 
@@ -112,4 +115,146 @@ class ConsoleHarness(PlainTextChecks):
         return re.findall(r"\(file: ([^,]+),", self.stream.getvalue())
 
 
-HARNESSES = {"memory": MemoryHarness, "console": ConsoleHarness}
+class BlockKitChecks:
+    """Limits and markup of a Slack payload ({"text", "blocks"}), or of its JSON as the fake stored it."""
+
+    OUR_LINK = re.compile(r"<https://(?:example\.com|e\.example)/[^|<>\s]*\|[^<>]*>")
+
+    def limit_violations(self, payload: Any) -> list[str]:
+        from slack_sdk.errors import SlackObjectFormationError
+        from slack_sdk.models.blocks import Block as SdkBlock
+
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        found = [f"{len(payload['blocks'])} blocks"] if len(payload["blocks"]) > 50 else []
+        found += [f"text of {len(payload['text'])}"] if len(payload["text"]) > 40_000 else []
+        for raw in payload["blocks"]:
+            try:
+                parsed = SdkBlock.parse(raw)
+                if parsed is None:
+                    found.append(f"unknown block {raw.get('type')}")
+                else:
+                    parsed.validate_json()
+            except SlackObjectFormationError as exc:
+                found.append(str(exc))
+            texts = [raw.get("text") or {}] + list(raw.get("fields") or []) + list(raw.get("elements") or [])
+            if raw["type"] == "header" and len(raw["text"]["text"]) > 150:
+                found.append("header over 150")
+            found += [f"{raw['type']} text over limit" for t in texts
+                      if len(t.get("text", "") if isinstance(t.get("text"), str) else "") > 3000]
+            found += ["field over 2000" for f in raw.get("fields") or [] if len(f["text"]) > 2000]
+        return found
+
+    def live_markup(self, payload: Any) -> list[str]:
+        """Markup Slack would act on, other than our own links: mentions, broadcasts, link labels,
+        control characters; in mrkdwn, formatting markers not fenced by zero-width spaces."""
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        found = []
+        for kind, text in slack_strings(payload):
+            rest = self.OUR_LINK.sub("", text)
+            found += re.findall(r"[<>]", rest)
+            found += _CONTROL.findall(rest)
+            if kind == "mrkdwn":
+                found += [m.group(0) for m in re.finditer(r"(?<!\u200b)[_~`](?!\u200b)", rest)]
+        return found
+
+
+def slack_strings(payload: Any, kind: str = "mrkdwn") -> list[tuple[str, str]]:
+    """(kind, text) of every string Slack reads: plain_text objects, mrkdwn objects, the fallback."""
+    if isinstance(payload, str):
+        return [(kind, payload)]
+    if isinstance(payload, dict):
+        kind = "plain_text" if payload.get("type") == "plain_text" else kind
+        return [s for key, value in payload.items()
+                if key not in ("url", "action_id", "value", "block_id", "type", "ts", "metadata", "user", "team",
+                               "bot_id", "app_id", "thread_ts", "channel", "files", "emoji", "verbatim")
+                for s in slack_strings(value, kind)]
+    if isinstance(payload, list):
+        return [s for item in payload for s in slack_strings(item, kind)]
+    return []
+
+
+class SlackHarness(BlockKitChecks):
+    """The Slack adapter against FakeSlack (the real slack-sdk client over loopback HTTP); commands
+    are signed slash-command requests to the real bolt endpoint on an aiohttp app."""
+
+    name = "slack"
+    channel = "C0CONTRACT1"
+    can_fail = True
+    can_look_up = True
+    has_commands = True
+    secret = "contract-signing-secret"
+
+    async def setup(self, commands: Any) -> None:
+        from aiohttp import web
+        from aiohttp.test_utils import TestClient, TestServer
+
+        from bot.platforms.slack.adapter import SlackPlatform
+        from tests.fakes.slack_api import FakeSlack
+        from watchers.settings import load_settings
+
+        self.fake = await FakeSlack().start()
+        self.fake.add_channel(self.channel, "contract")
+        self.fake.add_user("U1")
+        settings = load_settings({"SLACK_BOT_TOKEN": self.fake.bot_token, "SLACK_SIGNING_SECRET": self.secret,
+                                  "SLACK_API_URL": self.fake.base_url, "SLACK_PACE_SECONDS": "0"}, dotenv_path=None)
+        self.platform = SlackPlatform(settings=settings, commands=commands, command_deadline=0.2)
+        app = web.Application()
+        self.platform.add_routes(app)
+        self.http = TestClient(TestServer(app))
+        await self.http.start_server()
+
+    async def teardown(self) -> None:
+        await self.platform.stop()
+        await self.http.close()
+        await self.fake.stop()
+
+    def _message(self, ts: str) -> dict[str, Any]:
+        return self.fake.workspace.channels[self.channel].by_ts[ts]
+
+    def seen(self, message_id: str) -> str:
+        found = self._message(message_id)
+        return json.dumps({"text": found.get("text", ""), "blocks": found.get("blocks", [])}, ensure_ascii=False)
+
+    def channel_order(self) -> list[str]:
+        return [m["ts"] for m in self.fake.messages(self.channel) if m.get("subtype") != "thread_broadcast"]
+
+    def thread(self, message_id: str) -> list[str]:
+        return [m["ts"] for m in self.fake.thread(self.channel, message_id)[1:]]
+
+    def files(self) -> list[str]:
+        return [u.filename for u in self.fake.uploads if u.completed]
+
+    def fail_next(self, kind: str) -> None:
+        method = "chat.postMessage"
+        if kind == "rate_limited":
+            self.fake.fail_next(method, status=429, retry_after=2)
+        elif kind == "server_error":
+            self.fake.fail_next(method, status=500)
+        else:
+            self.fake.fail_next(method, error="channel_not_found")
+
+    async def command(self, text: str) -> list[tuple[str, Reply | None]]:
+        from tests.fakes.slack_signing import signed_headers, slash_command_body
+
+        url = self.fake.response_url()
+        body = slash_command_body("/vendorwatch", text, channel_id=self.channel, user_id="U1", response_url=url)
+        response = await self.http.post("/slack/events", data=body, headers={
+            **signed_headers(body, self.secret), "Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status == 200, await response.text()
+        first = await response.json()
+        if first["text"] != "Working on it\u2026":
+            return [("now", slack_reply(first))]
+        async with asyncio.timeout(5):
+            while not self.fake.responses(url):
+                await asyncio.sleep(0.01)
+        return [("ack", None), ("later", slack_reply(self.fake.responses(url)[0]))]
+
+
+def slack_reply(body: dict[str, Any]) -> Reply:
+    """What the user saw of a command's answer, back as a neutral Reply."""
+    sections = [b["text"]["text"] for b in body.get("blocks", []) if b["type"] == "section" and "text" in b]
+    return Reply(text=html.unescape("\n".join(sections)), ephemeral=body.get("response_type") != "in_channel",
+                 is_error=body.get("text", "").startswith(":warning: "))
+
+
+HARNESSES = {"memory": MemoryHarness, "console": ConsoleHarness, "slack": SlackHarness}

@@ -1,0 +1,312 @@
+"""The Slack platform: bolt's AsyncApp and slack-sdk's AsyncWebClient behind the platform contract.
+
+Built by `vendorwatch run` as `SlackPlatform(settings=..., engine=..., commands=CommandCore)`.
+It only translates: neutral Messages become Block Kit (render.py), `/vendorwatch` and button
+clicks become Requests and feedback calls (commands.py), Slack's errors become the contract's
+three kinds.
+
+- Every Web API call goes to SLACK_API_URL; the SDK's retry handlers are off, so a 429 reaches
+  the outbox as RateLimited (Retry-After; scope "channel" for chat.postMessage, whose limit is
+  about one message a second per channel; "workspace" for other methods, whose tiers are per
+  workspace), 5xx and timeouts as TransientError, and the codes in PERMANENT as PermanentError.
+- HTTP mode (no SLACK_APP_TOKEN): POST /slack/events on our aiohttp app on PORT, dispatched to
+  bolt, which checks the signature and its age (5 minutes); a replay of a request already seen
+  in that window is refused here (per process).
+- Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp AsyncSocketModeHandler; its
+  apps.connections.open goes to SLACK_API_URL too.
+- Exactly once: every post carries metadata {"event_type": "vendorwatch_message",
+  "event_payload": {"key": KEY}}; `find_sent` reads the channel's recent history (or the
+  thread) with include_all_metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import Attachment, Message
+from bot.platforms.contract import (CommandHandler, Health, Pace, PermanentError, PlatformError, RateLimited,
+                                    TransientError)
+from bot.platforms.slack.commands import register_handlers
+from bot.platforms.slack.render import render_message
+
+log = logging.getLogger("vendorwatch.slack")
+
+EVENT_TYPE = "vendorwatch_message"
+COMMAND_DEADLINE_SECONDS = 2.5  # Slack wants the ack within 3 s
+API_TIMEOUT_SECONDS = 10
+HISTORY_PAGES = 2  # find_sent reads the newest 2 x 200 messages of a channel (all of a thread's first 1000)
+REPLAY_WINDOW_SECONDS = 60 * 5 + 30
+
+PERMANENT = {
+    "channel_not_found": "the channel was deleted, or the bot cannot see it",
+    "not_in_channel": "the bot is not a member of the channel (/invite @vendorwatch)",
+    "is_archived": "the channel is archived",
+    "account_inactive": "the bot's account was deactivated (the app was uninstalled?)",
+    "invalid_auth": "Slack rejected the bot token",
+    "token_revoked": "the bot token was revoked",
+    "missing_scope": "the app lacks a scope it needs (reinstall it from the manifest)",
+    "not_authed": "no bot token was sent",
+    "restricted_action": "a workspace setting forbids the bot to post there",
+    "ekm_access_denied": "the workspace's administrators denied access",
+}
+START_FAILURES = {
+    "invalid_auth": "Slack rejected the bot token (invalid_auth)",
+    "token_revoked": "Slack says the bot token was revoked (token_revoked)",
+    "account_inactive": "Slack says the bot's account is inactive (account_inactive): reinstall the app",
+    "not_authed": "Slack got no bot token (not_authed)",
+    "not_allowed_token_type": "SLACK_BOT_TOKEN is not a bot token (xoxb-...) (not_allowed_token_type)",
+}
+
+
+def _permanent_reason(code: str, needed: str | None = None) -> str:
+    reason = f"{code}: {PERMANENT[code]}"
+    return f"{reason} ({needed})" if needed else reason
+
+
+def slack_error(exc: BaseException, method: str, *, workspace: str | None) -> PlatformError:
+    """One of the contract's three errors for a failed Web API call."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        data = response.data if isinstance(getattr(response, "data", None), dict) else {}
+        code = str(data.get("error") or "")
+        if status == 429 or code in ("ratelimited", "rate_limited"):
+            headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+            raw = headers.get("retry-after")
+            raw = raw[0] if isinstance(raw, list) else raw
+            try:
+                retry_after = max(1.0, float(raw))
+            except (TypeError, ValueError):
+                retry_after = 1.0
+            scope = "channel" if method == "chat.postMessage" else "workspace"
+            return RateLimited(retry_after, f"Slack {method} rate limited", scope=scope, workspace=workspace)
+        if status >= 500:
+            return TransientError(f"Slack {method} answered HTTP {status} ({code or 'no error code'})")
+        if code in PERMANENT:
+            return PermanentError(_permanent_reason(code, data.get("needed")))
+        return TransientError(f"Slack {method} failed: {code or 'unknown error'}")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return TransientError(f"Slack {method} timed out")
+    if isinstance(exc, (aiohttp.ClientError, SlackClientError, OSError)):
+        return TransientError(f"Slack {method} failed: {exc.__class__.__name__}: {exc}")
+    return TransientError(f"Slack {method} failed: {exc!r}")
+
+
+class SlackPlatform:
+    name = "slack"
+
+    def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
+                 command_deadline: float = COMMAND_DEADLINE_SECONDS):
+        self.settings = settings
+        self.engine = engine
+        self.pace = Pace(channel_seconds=float(settings.slack_pace_seconds))
+        handle = getattr(commands, "handle", commands)
+        self.handle: CommandHandler | None = handle
+        self.command_deadline = command_deadline
+        self.admins_only = bool(getattr(settings, "slack_admins_only", False))
+        self.socket_mode = bool(settings.slack_app_token)
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                                     timeout=API_TIMEOUT_SECONDS, retry_handlers=[])
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
+                            logger=logging.getLogger("vendorwatch.slack.bolt"))
+        self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        self._seen_signatures: dict[str, float] = {}
+        self._socket: Any = None
+        self._identity: dict[str, Any] | None = None
+        self._problem: str | None = "not started"
+        register_handlers(self)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def team_id(self) -> str | None:
+        return (self._identity or {}).get("team_id")
+
+    @property
+    def bot_user_id(self) -> str | None:
+        return (self._identity or {}).get("user_id")
+
+    async def start(self) -> None:
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as exc:
+            code = str((exc.response.data or {}).get("error") if isinstance(exc.response.data, dict) else "")
+            await self._close_session()
+            raise PermanentError(START_FAILURES.get(code, f"Slack refused auth.test ({code or exc})")) from None
+        except Exception as exc:  # noqa: BLE001 - no connection: one line, not a traceback
+            await self._close_session()
+            raise PermanentError(f"cannot reach Slack at {self.settings.slack_api_url} "
+                                 f"({exc.__class__.__name__}: {exc})") from None
+        self._identity = dict(identity.data) if isinstance(identity.data, dict) else {}
+        if self.socket_mode:
+            await self._start_socket_mode()
+        self._problem = None
+        log.info("Slack: %s (%s mode)", self.identity, "Socket" if self.socket_mode else "HTTP",
+                 extra={"platform": "slack"})
+
+    async def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token, web_client=self.client,
+                                              ping_interval=10)
+        try:
+            await self._socket.connect_async()
+        except SlackApiError as exc:
+            code = (exc.response.data or {}).get("error") if isinstance(exc.response.data, dict) else None
+            await self._close_socket()
+            await self._close_session()
+            raise PermanentError(f"Slack rejected the app-level token SLACK_APP_TOKEN ({code or exc})") from None
+        except Exception as exc:  # noqa: BLE001
+            await self._close_socket()
+            await self._close_session()
+            raise PermanentError(f"cannot open Slack's Socket Mode connection ({exc.__class__.__name__}: {exc})") \
+                from None
+
+    @property
+    def identity(self) -> str:
+        me = self._identity or {}
+        return f"bot {me.get('user', '?')} in workspace {me.get('team', '?')} ({me.get('team_id', '?')})"
+
+    async def stop(self) -> None:
+        self._problem = "stopped"
+        await self._close_socket()
+        await self._close_session()
+
+    async def _close_socket(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            try:
+                await socket.close_async()
+            except Exception:  # noqa: BLE001 - stopping anyway
+                log.debug("error closing the Socket Mode connection", exc_info=True)
+
+    async def _close_session(self) -> None:
+        session = self.client.session
+        if session is not None and not session.closed:
+            await session.close()
+        self.client.session = None
+
+    async def health(self) -> Health:
+        if self._identity is None or self._problem is not None:
+            return Health(connected=False, authenticated=self._identity is not None,
+                          identity=self.identity if self._identity else None, detail=self._problem or "not started")
+        connected = True
+        if self.socket_mode:
+            connected = self._socket is not None and await self._socket.client.is_connected()
+        return Health(connected=connected, authenticated=True, identity=self.identity,
+                      detail=None if connected else "Socket Mode connection is down (reconnecting)")
+
+    def add_routes(self, app: web.Application) -> None:
+        if not self.socket_mode:
+            app.router.add_post("/slack/events", self.events)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """POST /slack/events: Slack's signed requests (commands, interactions) into bolt."""
+        body = await request.read()
+        if self._is_replay(body, request.headers):
+            log.warning("refused a replayed Slack request", extra={"platform": "slack"})
+            return web.Response(status=401, text="replayed request")
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    def _is_replay(self, body: bytes, headers: Any) -> bool:
+        """A validly signed request whose signature was already seen within Slack's window."""
+        signature = headers.get("X-Slack-Signature", "")
+        if not signature or not self._verifier.is_valid_request(body, dict(headers)):
+            return False  # bolt refuses it (forged or stale)
+        now = time.monotonic()
+        for seen, at in list(self._seen_signatures.items()):
+            if now - at > REPLAY_WINDOW_SECONDS:
+                del self._seen_signatures[seen]
+        if signature in self._seen_signatures:
+            return True
+        self._seen_signatures[signature] = now
+        return False
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def render(self, message: Message) -> dict[str, Any]:
+        return render_message(message)
+
+    async def call(self, method: str, coro: Awaitable[Any]) -> Any:
+        try:
+            return await coro
+        except PlatformError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one of the three kinds
+            raise slack_error(exc, method, workspace=self.team_id) from exc
+
+    async def post(self, channel: str, message: Message, *, thread: str | None = None,
+                   key: str | None = None) -> str:
+        payload = self.render(message)
+        kwargs: dict[str, Any] = {"channel": channel, **payload, "unfurl_links": False, "unfurl_media": False}
+        if key:
+            kwargs["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+        if thread:
+            kwargs["thread_ts"] = thread
+            if message.flag:  # a new event type on the story: also shown in the channel
+                kwargs["reply_broadcast"] = True
+        response = await self.call("chat.postMessage", self.client.chat_postMessage(**kwargs))
+        ts = str(response["ts"])
+        for attachment in message.attachments:
+            try:  # the chart goes into the post's thread; the post itself is already out
+                await self.upload(channel, attachment, thread=thread or ts)
+            except PlatformError as exc:
+                log.warning("attachment %s not uploaded: %s", attachment.filename, exc,
+                            extra={"platform": "slack", "channel": channel})
+        return ts
+
+    async def edit(self, channel: str, message_id: str, message: Message, *, thread: str | None = None) -> None:
+        payload = self.render(message)
+        await self.call("chat.update", self.client.chat_update(channel=channel, ts=message_id, **payload))
+
+    async def upload(self, channel: str, attachment: Attachment, *, thread: str | None = None,
+                     key: str | None = None) -> str:
+        kwargs: dict[str, Any] = {"channel": channel, "file": attachment.data, "filename": attachment.filename,
+                                  "title": attachment.title or attachment.filename}
+        if thread:
+            kwargs["thread_ts"] = thread
+        response = await self.call("files.completeUploadExternal", self.client.files_upload_v2(**kwargs))
+        files = response.get("files") or [response.get("file") or {}]
+        shares = (files[0] or {}).get("shares") or {}
+        for kind in ("public", "private"):
+            for share in (shares.get(kind) or {}).get(channel, []):
+                if share.get("ts"):
+                    return str(share["ts"])
+        return str((files[0] or {}).get("id") or "")  # Slack shares asynchronously: the file id then
+
+    async def find_sent(self, channel: str, key: str, *, thread: str | None = None) -> str | None:
+        cursor = None
+        for _ in range(HISTORY_PAGES if thread is None else 5):
+            if thread is None:
+                coro = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
+                                                         cursor=cursor)
+                method = "conversations.history"
+            else:
+                coro = self.client.conversations_replies(channel=channel, ts=thread, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+                method = "conversations.replies"
+            response = await self.call(method, coro)
+            for found in response.get("messages") or []:
+                metadata = found.get("metadata") or {}
+                if (metadata.get("event_type") == EVENT_TYPE
+                        and (metadata.get("event_payload") or {}).get("key") == key
+                        and (self.bot_user_id is None or found.get("user") in (self.bot_user_id, None))):
+                    return str(found["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
