@@ -183,6 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_APP_TOKEN", None, _optional_str, "set: Socket Mode; unset: HTTP mode on PORT at /slack/events",
             secret=True),
     Setting("SLACK_API_URL", "https://slack.com/api/", _url, "Slack Web API base (a loopback fake in tests)"),
+    Setting("SLACK_ADMINS_ONLY", "0", _bool, "1: only workspace admins and owners may change a channel's subscriptions"),
     Setting("DISCORD_BOT_TOKEN", None, _optional_str, "Discord is on when set", secret=True),
     Setting("DISCORD_API_URL", None, _optional_url, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
     Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
@@ -220,6 +221,7 @@ class Settings:
     slack_signing_secret: str | None
     slack_app_token: str | None
     slack_api_url: str
+    slack_admins_only: bool
     discord_bot_token: str | None
     discord_api_url: str | None
     port: int
