@@ -107,7 +107,7 @@ class SlackPlatform:
     name = "slack"
 
     def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
-                 command_deadline: float = COMMAND_DEADLINE_SECONDS):
+                 command_deadline: float = COMMAND_DEADLINE_SECONDS, api_timeout: float = API_TIMEOUT_SECONDS):
         self.settings = settings
         self.engine = engine
         self.pace = Pace(channel_seconds=float(settings.slack_pace_seconds))
@@ -117,7 +117,8 @@ class SlackPlatform:
         self.admins_only = bool(getattr(settings, "slack_admins_only", False))
         self.socket_mode = bool(settings.slack_app_token)
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                                     timeout=API_TIMEOUT_SECONDS, retry_handlers=[])
+                                     timeout=int(max(1, api_timeout)), retry_handlers=[])
+        self.api_timeout = api_timeout
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
                             logger=logging.getLogger("vendorwatch.slack.bolt"))
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
@@ -139,7 +140,7 @@ class SlackPlatform:
 
     async def start(self) -> None:
         if self.client.session is None or self.client.session.closed:
-            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.api_timeout))
         try:
             identity = await self.client.auth_test()
         except SlackApiError as exc:
