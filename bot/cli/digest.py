@@ -8,39 +8,18 @@ channel is posted at once through the outbox sender, Slack and Discord ones by t
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from sqlmodel import select
 
 from bot.digest.build import build_digest, week_start_for
 from bot.digest.job import digest_exists, enqueue_digest
+from bot.cli.common import load_current_registry, parse_channel_arg
 from watchers.errors import UsageError
-from watchers.rules.registry import Registry, company_from_user, load_registry
 from watchers.settings import Settings
 from watchers.storage.db import make_engine, session_scope, upgrade
 from watchers.storage.delivery import Channel, Outbox
-from watchers.storage.tables import TrackedCompany
 from watchers.storage.types import utcnow
-
-PLATFORMS = ("slack", "discord", "console", "memory")
-_CHANNEL_ARG = re.compile(r"^([a-z]+):(\S{1,100})$")
-
-
-def parse_channel_arg(text: str) -> tuple[str, str]:
-    match = _CHANNEL_ARG.match(text.strip())
-    if not match or match.group(1) not in PLATFORMS:
-        raise UsageError(f"--channel {text!r} must be PLATFORM:CHANNEL_ID with PLATFORM one of "
-                         f"{', '.join(PLATFORMS)} (for example slack:C0123456)")
-    return match.group(1), match.group(2)
-
-
-async def load_current_registry(settings: Settings, engine) -> Registry:  # noqa: ANN001
-    """The seeds' companies plus those added from chat."""
-    async with session_scope(engine) as session:
-        rows = (await session.exec(select(TrackedCompany))).all()
-    extra = [company_from_user(r.slug, r.name, tuple(r.aliases), kind=r.kind) for r in rows]
-    return load_registry(settings.seeds_path / "companies.toml", extra=extra)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
