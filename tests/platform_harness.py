@@ -258,3 +258,7 @@ def slack_reply(body: dict[str, Any]) -> Reply:
 
 
 HARNESSES = {"memory": MemoryHarness, "console": ConsoleHarness, "slack": SlackHarness}
+
+from tests.discord_harness import DiscordHarness  # noqa: E402 - Discord joins the suite
+
+HARNESSES["discord"] = DiscordHarness
