@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status
 from watchers.rules.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
@@ -75,7 +76,7 @@ class _RulePlan:
 
 
 class RulesEngine:
-    def __init__(self, registry: Registry, rules: list[Rule]):
+    def __init__(self, registry: Registry, rules: list[Rule], lexicon: Lexicon | None = None):
         self.registry = registry
         self.rules = rules
         self.matcher = Matcher(registry)
@@ -84,6 +85,7 @@ class RulesEngine:
         for company in registry:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
+        self.frames = FrameReader(lexicon, registry, self._people) if lexicon is not None else None
         # a rule whose every event is a known person's company: nothing without a known person's name
         self._words = ClauseWords(rules, self._people, {
             index for index, rule in enumerate(rules) if all(spec.subject == PERSON_SLOT for spec in rule.emits)})
@@ -114,7 +116,9 @@ class RulesEngine:
         """The engine of a seeds directory; `cache_dir` keeps the compiled rules between starts."""
         seeds_dir = Path(seeds_dir)
         registry = load_registry(companies_path or seeds_dir / "companies.toml", extra_companies)
-        return cls(registry, load_rules(seeds_dir / "rules.toml", cache_dir))
+        lexicon_path = seeds_dir / "lexicon.toml"
+        lexicon = load_lexicon(lexicon_path) if lexicon_path.is_file() else None
+        return cls(registry, load_rules(seeds_dir / "rules.toml", cache_dir), lexicon)
 
     def classify(self, title: str, summary: str = "", *, link: str | None = None,
                  source: str | None = None) -> Classification:
@@ -163,7 +167,41 @@ class RulesEngine:
         events = _resolve(events)
         for event in events:
             _complete(event, tokens, *pending[id(event)])
+        if self.frames is not None:
+            events.extend(self._frame_events(texts, slot_texts, tokens, events))
         return Classification(companies, events, mentions)
+
+    def _frame_events(self, texts: list[str], slot_texts: list[str], tokens: list[Found],
+                      found: list[Event]) -> list[Event]:
+        """Events of the frames (frames.py) for the (type, subject) pairs the rules did not find."""
+        # a pair the rules bound either way round is theirs ("A cuts off B" read as B's loss, too)
+        known = {(e.type, e.subject) for e in found} | {(e.type, e.counterparty) for e in found if e.counterparty}
+        made: dict[tuple[str, str, str | None], Event] = {}
+        slug_of = lambda n: tokens[n].slug  # noqa: E731
+        for text, slot_text in zip(texts, slot_texts):
+            if "\u27e6" not in slot_text or not self.frames.may_hold(slot_text.lower()):
+                continue
+            status = clause_status(text)
+            if status == "denied":
+                continue
+            for frame_event in self.frames.events(slot_text, slug_of):
+                event = Event(frame_event.type, slug_of(frame_event.subject),
+                              None if frame_event.counterparty is None else slug_of(frame_event.counterparty))
+                if frame_event.frame.orient or event.type == "customer_loss":
+                    event = self._orient(event)
+                key = (event.type, event.subject, event.counterparty)
+                if (event.type, event.subject) in known or key in made:
+                    continue
+                evidence = _render(slot_text[frame_event.start:frame_event.end], tokens).strip()
+                event.rule, event.confidence = f"frame.{frame_event.frame.id}", 0.8
+                event.status = extract_status(text, evidence, status)
+                event.evidence = evidence
+                _add_facts(event, text, {})
+                made[key] = event
+        # an ending relationship is not a new one: a customer loss drops a partnership of the same pair
+        ended = {frozenset((e.subject, e.counterparty)) for e in [*found, *made.values()] if e.type == "customer_loss"}
+        return _resolve([e for e in made.values()
+                         if e.type != "partnership" or frozenset((e.subject, e.counterparty)) not in ended])
 
     def _clause_events(self, text: str, slot_text: str, where: str, has_primary: bool, slots: "_ItemSlots",
                        pending: dict[int, tuple]) -> list[Event]:
