@@ -63,6 +63,24 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A button under a message. `kind` says what a click does: "open" follows `url`; "mute" and
+    "not_relevant" come back to the bot with `value` (such as "story:42") for bot.feedback."""
+
+    kind: str  # open | mute | not_relevant
+    label: str
+    url: str | None = None
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "url": self.url, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Action":
+        return cls(kind=data["kind"], label=data["label"], url=data.get("url"), value=data.get("value"))
+
+
+@dataclass(frozen=True)
 class Message:
     title: str
     url: str | None = None
@@ -72,6 +90,7 @@ class Message:
     accent: str = "info"  # an event type, or info | warning | error
     flag: str | None = None  # a short marker such as "new event type"
     attachments: tuple[Attachment, ...] = ()
+    actions: tuple[Action, ...] = ()  # buttons; the console has none, so to_text() leaves them out
 
     def to_text(self) -> str:
         """Plain text, as the console and in-memory platforms show it."""
@@ -93,6 +112,7 @@ class Message:
             "fields": [[f.name, f.value] for f in self.fields],
             "attachments": [{"filename": a.filename, "title": a.title, "data": base64.b64encode(a.data).decode()}
                             for a in self.attachments],
+            "actions": [a.to_dict() for a in self.actions],
         }
 
     @classmethod
@@ -104,6 +124,7 @@ class Message:
             fields=tuple(Field(name, value) for name, value in data.get("fields", [])),
             attachments=tuple(Attachment(a["filename"], base64.b64decode(a["data"]), a.get("title", ""))
                               for a in data.get("attachments", [])),
+            actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
         )
 
 
