@@ -75,6 +75,13 @@ def _optional_str(text: str) -> str | None:
     return text.strip() or None
 
 
+def _optional_snowflake(text: str) -> str | None:
+    value = text.strip()
+    if value and not (value.isdigit() and 15 <= len(value) <= 21):
+        raise ValueError("a Discord id (a number of 15 to 21 digits)")
+    return value or None
+
+
 def _url(text: str) -> str:
     value = text.strip()
     scheme, _, rest = value.partition("://")
@@ -186,6 +193,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_ADMINS_ONLY", "0", _bool, "1: only workspace admins and owners may change a channel's subscriptions"),
     Setting("DISCORD_BOT_TOKEN", None, _optional_str, "Discord is on when set", secret=True),
     Setting("DISCORD_API_URL", None, _optional_url, "Discord REST base; the gateway is what GET {url}/gateway/bot returns"),
+    Setting("DISCORD_GUILD_ID", None, _optional_snowflake,
+            "sync /vendorwatch to this one guild at once (development); unset: globally"),
     Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
     Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     Setting("CACHE_DIR", None, _optional_str,
@@ -224,6 +233,7 @@ class Settings:
     slack_admins_only: bool
     discord_bot_token: str | None
     discord_api_url: str | None
+    discord_guild_id: str | None
     port: int
     log_level: str
     cache_dir: str | None  # load_settings fills in the default; "off" means no cache
