@@ -46,6 +46,7 @@ EVENT_TYPE = "vendorwatch_message"
 COMMAND_DEADLINE_SECONDS = 2.5  # Slack wants the ack within 3 s
 API_TIMEOUT_SECONDS = 10
 HISTORY_PAGES = 2  # find_sent reads the newest 2 x 200 messages of a channel (all of a thread's first 1000)
+SOCKET_CONNECT_SECONDS = 15
 REPLAY_WINDOW_SECONDS = 60 * 5 + 30
 
 PERMANENT = {
@@ -164,7 +165,9 @@ class SlackPlatform:
         self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token, web_client=self.client,
                                               ping_interval=10)
         try:
-            await self._socket.connect_async()
+            # The SDK's connect() retries a refused token forever: check the token once first.
+            await self.client.apps_connections_open(app_token=self.settings.slack_app_token)
+            await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_SECONDS)
         except SlackApiError as exc:
             code = (exc.response.data or {}).get("error") if isinstance(exc.response.data, dict) else None
             await self._close_socket()
