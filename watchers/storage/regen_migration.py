@@ -1,7 +1,8 @@
 """Development helper (`make migration`): rewrite the initial migration from the tables.
 
-Until the first release the schema has one migration, `0001_initial`; after a release, add
-new revisions with `alembic revision --autogenerate` instead.
+Only while the schema had one migration, `0001_initial`. Now that later revisions exist
+(0002: story feedback), databases at 0001 are out there: this helper refuses, and a schema change
+is a new revision (written by hand, or `alembic revision --autogenerate` against a database at head).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from watchers.storage.db import MIGRATIONS_DIR
 
 def main() -> None:
     versions = MIGRATIONS_DIR / "versions"
+    later = sorted(p.name for p in versions.glob("0*.py") if not p.name.startswith("0001_"))
+    if later:
+        raise SystemExit(f"not rewriting 0001: later revisions exist ({', '.join(later)}); add a new revision instead")
     for old in versions.glob("0001_*.py"):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
