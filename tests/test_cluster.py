@@ -96,7 +96,7 @@ def test_an_item_without_events_starts_no_story() -> None:
 async def test_file_item_writes_the_story_and_item_story_id(engine) -> None:
     first, stories = await add_item(engine, "Scale AI raises $1 billion - Reuters",
                                     [Event(type="funding", subject="scale-ai", amount_usd=1e9)], at=T0,
-                                    outlet="Reuters", link="https://reuters.example/a")
+                                    outlet="Reuters: Technology", link="https://www.reuters.com/a")
     second, again = await add_item(engine, "Meta, Amazon invest in data-labeling giant Scale AI at $13.8B",
                                    [Event(type="funding", subject="scale-ai", counterparty="meta",
                                           person="Alexandr Wang")],
@@ -108,7 +108,7 @@ async def test_file_item_writes_the_story_and_item_story_id(engine) -> None:
         assert story.subject == "scale-ai" and story.event_types == ["funding"]
         assert story.events == [Event(type="funding", subject="scale-ai", counterparty="meta", amount_usd=1e9,
                                       person="Alexandr Wang")]
-        assert story.outlets == ["Reuters", "theinformation.com"]
+        assert story.outlets == ["Reuters", "The Information"]  # named from the links' domains
         assert story.item_count == 2 and story.title == "Scale AI raises $1 billion"
         assert story.facts["amount_usd"] == 1e9 and story.last_item_at == T0 + timedelta(hours=2)
 

@@ -16,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
-from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from watchers.feeds.outlets import outlet_name
 from watchers.rules.facts import money_spans
 from watchers.stories.cluster import ItemView, StoryView, best_story, headline, item_view
 from watchers.models import Classification, Event
@@ -39,12 +39,8 @@ def item_time(item: Item, now: datetime) -> datetime:
 
 
 def outlet_of(item: Item) -> str | None:
-    if item.outlet:
-        return item.outlet
-    if item.link:
-        host = urlsplit(item.link).hostname or ""
-        return host[4:] if host.startswith("www.") else host or None
-    return None
+    """The outlet counted and shown for an item: named from its link (watchers.feeds.outlets)."""
+    return outlet_name(item.link, item.outlet)
 
 
 async def file_item(session: AsyncSession, item: Item, classification: Classification, *, now: datetime,
