@@ -54,11 +54,13 @@ def build_tree(client: discord.Client, platform: "DiscordPlatform") -> app_comma
                                guild_only=True)
 
     @group.command(name="watch", description="Post this company's news in this channel")
-    @app_commands.describe(company="A tracked company (name, alias or slug)", types="Only this event type")
+    @app_commands.describe(company="A tracked company (name, alias or slug), or: new NAME aka ALIASES",
+                           types="Only this event type")
     @app_commands.choices(types=TYPE_CHOICES)
     async def watch(interaction: discord.Interaction, company: str,
                     types: Optional[app_commands.Choice[str]] = None) -> None:
-        text = f"watch {_quoted(company)}" + (f" {types.value}" if types else "")
+        new = company.strip().lower().startswith("new ")  # `new NAME aka ALIASES`: a company added from chat
+        text = f"watch {' '.join(company.split()) if new else _quoted(company)}" + (f" {types.value}" if types else "")
         await run_command(platform, interaction, text, manage=True, public_success=True)
 
     @group.command(name="unwatch", description="Stop posting this company's news here")
@@ -206,7 +208,10 @@ async def company_choices(platform: "DiscordPlatform", current: str) -> list[app
         if not wanted or any(n.casefold().startswith(wanted) for n in names):
             found.append(company)
     if wanted and len(found) < MAX_CHOICES:
-        found += [c for c in directory.suggest(current, limit=MAX_CHOICES) if c not in found]
+        try:
+            found += [c for c in directory.suggest(current, limit=MAX_CHOICES) if c not in found]
+        except Exception:  # noqa: BLE001 - the prefix matches are answer enough
+            log.warning("company suggestions failed for autocomplete", exc_info=True)
     return [app_commands.Choice(name=f"{c.name} ({c.slug})"[:100], value=c.slug) for c in found[:MAX_CHOICES]]
 
 
