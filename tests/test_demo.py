@@ -194,3 +194,28 @@ def test_an_output_dir_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"vendorwatch: --output-dir {target} is a file, not a directory"]
+
+
+def masked(stdout: str, out_dir: Path) -> list[str]:
+    """The demo's output without what may differ between runs: timings and the --output-dir path."""
+    text = stdout.replace(str(out_dir), "OUT")
+    return [re.sub(r"\d+(\.\d+)? s\b", "N s", line) for line in text.splitlines()]
+
+
+def test_the_demo_says_the_same_thing_on_every_run(demo_run, tmp_path: Path) -> None:
+    first, first_out = demo_run
+    out = tmp_path / "charts"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL", "SEED", "LOG_LEVEL"))}
+    # what made runs differ: many feeds fetched at once, finishing in any order
+    env["FEED_CONCURRENCY"] = "64"
+    second = subprocess.run([str(VENDORWATCH), "demo", "--output-dir", str(out)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert masked(second.stdout, out) == masked(first.stdout, first_out)
+
+
+def test_the_demo_prints_no_log_lines_unless_asked(demo_run) -> None:
+    result = demo_run[0]
+    assert "level=" not in result.stdout + result.stderr
+    assert "127.0.0.1:" not in result.stdout  # the server's port changes from run to run

@@ -7,11 +7,17 @@ companies through the real command core; each wave is one poll cycle of the orch
 console platform, which shows parent alerts with their thread replies and edits as a chat would.
 The wave marked `digest` runs the weekly digest job; its chart is written to --output-dir.
 Nothing to configure: a temporary SQLite database, no credentials, no network beyond 127.0.0.1.
+
+The output is the same on every run, line for line, apart from the timings (and the --output-dir
+path): each wave polls the feeds one at a time in the order of sample.toml, so items are filed in a
+fixed order whatever the feeds' speed or the jitter of their schedules; the server's random port
+is not shown. No log lines unless asked for (LOG_LEVEL set, or --verbose).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -23,7 +29,7 @@ from sqlalchemy import func, select
 from bot.demo.feed_server import SampleFeedServer, SampleSet, Wave, load_sample_set
 from bot.messages import Message, Request
 from watchers.errors import UsageError
-from watchers.settings import Settings
+from watchers.settings import Settings, inspect_settings
 from watchers.storage.db import make_engine, session_scope, upgrade
 from watchers.storage.delivery import Outbox
 from watchers.storage.stories import Story
@@ -68,8 +74,20 @@ def output_directory(args: argparse.Namespace) -> Path:
     return path
 
 
+def quiet_logs(args: argparse.Namespace) -> None:
+    """The demo's terminal is for its own output: log lines only at WARNING and above, unless the
+    user asked for them (LOG_LEVEL in the environment or .env, or --verbose)."""
+    if getattr(args, "verbose", False):
+        logging.getLogger().setLevel(logging.DEBUG)
+        return
+    asked = any(v.setting.name == "LOG_LEVEL" and v.origin != "default" for v in inspect_settings())
+    if not asked:
+        logging.getLogger().setLevel(logging.WARNING)
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
+    quiet_logs(args)
     out_dir = output_directory(args)
     samples = load_sample_set(settings.seeds_path / "sample")
     with tempfile.TemporaryDirectory(prefix="vendorwatch-demo-") as tmp:
@@ -85,6 +103,7 @@ class Demo:
         self.samples = samples
         self.out_dir = out_dir
         self.charts: list[Path] = []
+        self.feed_ids: list[int] = []  # in the order of sample.toml: the order of every poll
 
     async def run(self) -> int:
         from bot.platforms.console import ConsolePlatform
@@ -120,7 +139,7 @@ class Demo:
 
     def intro(self) -> None:
         say("Vendorwatch demo: the real pipeline on recorded feeds, offline, with a throwaway SQLite database.")
-        say(f"{len(self.samples.feeds)} recorded feeds (seeds/sample/) are served on 127.0.0.1:{self.server.port}; "
+        say(f"{len(self.samples.feeds)} recorded feeds (seeds/sample/) are served on 127.0.0.1; "
             "each wave below is one poll cycle at the demo clock.")
 
     async def register_feeds(self) -> None:
@@ -128,7 +147,8 @@ class Demo:
 
         async with session_scope(self.engine) as session:
             for feed in self.samples.feeds:
-                await add_user_feed(session, self.server.url(feed.file), feed.name, None, self.settings)
+                row = await add_user_feed(session, self.server.url(feed.file), feed.name, None, self.settings)
+                self.feed_ids.append(row.id)
         say("Feeds: " + ", ".join(f.name for f in self.samples.feeds))
 
     async def commands(self) -> None:
@@ -153,7 +173,7 @@ class Demo:
         say(RULE)
         say(f"{wave.at:%Y-%m-%d %H:%M} UTC  {wave.label}")
         say(RULE)
-        outcomes = await self.orchestrator.poll_due(everything=True)
+        outcomes = await self.poll()
         new = sum(o.new_items for o in outcomes)
         edited = sum(o.updated_items for o in outcomes)
         history = sum(o.history_items for o in outcomes)
@@ -169,6 +189,15 @@ class Demo:
             await self.digest(wave.at)
         await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
         await self.sender.send_due()
+
+    async def poll(self) -> list:
+        """One poll of every feed, one at a time in a fixed order: the same stories on every run."""
+        outcomes = []
+        for feed_id in self.feed_ids:
+            outcome = await self.orchestrator.poll_feed(feed_id)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
 
     async def digest(self, now: datetime) -> None:
         from bot.digest.job import enqueue_weekly_digests
