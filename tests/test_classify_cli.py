@@ -48,10 +48,21 @@ def test_jsonl_in_jsonl_out_in_order_with_error_lines() -> None:
 
 def test_reads_a_file_and_exits_zero(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
-    path.write_bytes(lines({"title": "Appen lays off 10% of staff"}, {"title": "Nothing here"}) + b"\n\n")
+    path.write_bytes(lines({"title": "Appen lays off 10% of staff"}, {"title": "Nothing here"}))
     done = classify(str(path))
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["companies"] for x in done.stdout.decode().splitlines()] == [["appen"], []]
+
+
+def test_an_empty_line_is_an_error_object_so_output_stays_aligned(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b'{"title": "Appen lays off 10% of staff"}\n\n   \n{"title": "Nothing here"}\n')
+    done = classify(str(path))
+    assert done.returncode == 1
+    out = [json.loads(x) for x in done.stdout.decode().splitlines()]
+    assert len(out) == 4
+    assert out[0]["companies"] == ["appen"] and out[3]["companies"] == []
+    assert "line 2: empty line" in out[1]["error"] and "line 3: empty line" in out[2]["error"]
 
 
 def test_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ def _item(line: bytes, number: int) -> dict | str:
     """The parsed item, or the reason it cannot be classified. orjson parses, and the standard library
     what orjson refuses but JSON allows (integers beyond 64 bits, escaped lone surrogates), so that
     the same lines are accepted as before."""
+    if not line.strip():
+        return f"line {number}: empty line, expected a JSON object"
     try:
         try:
             item = orjson.loads(line)
@@ -62,9 +64,8 @@ def result_dict(result) -> dict:
 
 
 def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(stream, 1):
-        if line.strip():
-            yield number, line
+    """Every input line, numbered from 1: an empty one too, so that output lines stay aligned."""
+    yield from enumerate(stream, 1)
 
 
 def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False) -> int:

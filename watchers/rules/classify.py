@@ -195,6 +195,8 @@ class RulesEngine:
                 evidence = _render(slot_text[frame_event.start:frame_event.end], tokens).strip()
                 event.rule, event.confidence = f"frame.{frame_event.frame.id}", 0.8
                 event.status = extract_status(text, evidence, status)
+                if event.status in ("done", "planned") and frame_event.status:
+                    event.status = frame_event.status
                 event.evidence = evidence
                 _add_facts(event, text, {})
                 made[key] = event

@@ -63,8 +63,9 @@ _STATUS = (
                             r"courts?|pitch(?:es|ing) investors)\b", re.I)),
     ("rumored", re.compile(r"\b(?:reportedly|report(?:s|ed)? (?:that|says)|sources? (?:say|said)|people familiar|"
                            r"according to (?:a |the )?(?:report|people|sources)|rumou?r)\b", re.I)),
-    ("planned", re.compile(r"\b(?:plans? to|to (?:raise|acquire|buy|cut|lay off|invest)|set to|will (?:raise|cut|acquire|"
-                           r"buy|invest)|agrees? to)\b", re.I)),
+    ("planned", re.compile(r"\b(?:plans? to|to (?:raise|acquire|buy|cut|lay off|invest|leave|step down|depart|retire|"
+                           r"join|exit|end|stop|drop)|set to|will (?:raise|cut|acquire|buy|invest|leave|step down|depart|"
+                           r"retire|join|exit|end|stop|drop|terminate)|agrees? to)\b", re.I)),
 )
 _STATUS_PATTERNS = dict(_STATUS)
 _ROLE_SOURCE = (r"\b((?:interim |acting |co-)?(?:chief [a-z]+ officer|chief executive(?: officer)?|chief scientist|"
@@ -93,7 +94,8 @@ _STATUS_WORDS = {
                  "eye", "seek", "court", "pitch"),
     "rumored": ("report", "source", "familiar", "according to", "rumo"),
     "planned": ("plan", "to raise", "to acquire", "to buy", "to cut", "to lay off", "to invest", "set to", "will ",
-                "agree"),
+                "agree", "to leave", "to step down", "to depart", "to retire", "to join", "to exit", "to end", "to stop",
+                "to drop"),
 }
 # one literal alternation per status, for the rare clause that holds a word of a denial or rumour
 _STATUS_HINTS = {status: re.compile("|".join(map(re.escape, words))) for status, words in _STATUS_WORDS.items()}

@@ -182,6 +182,7 @@ class FrameEvent:
     frame: Frame
     start: int
     end: int
+    status: str | None  # from the words around the trigger ([status] of the lexicon); None: not said
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ class Lexicon:
     stops: frozenset[str]
     not_events: frozenset[str]
     passive: frozenset[str]
+    status: tuple[tuple[str, frozenset[str]], ...]  # (status, its words), in order of precedence
     first_words: re.Pattern  # finds whether a clause has a trigger's first word at all
 
 
@@ -233,6 +235,7 @@ def load_lexicon(path: Path) -> Lexicon:
     return Lexicon({k: tuple(v) for k, v in triggers.items()}, frozenset(words.get("roles", [])),
                    frozenset(words.get("stops", [])), frozenset(words.get("not_events", [])),
                    frozenset(words.get("passive", [])),
+                   tuple((name, frozenset(listed)) for name, listed in data.get("status", {}).items()),
                    re.compile(r"(?<![\w$€£])(?:" + "|".join(map(re.escape, firsts)) + r")(?![\w'])"))
 
 
@@ -370,13 +373,20 @@ class FrameReader:
             bound["subject"] = self._vendor_in_clause(words, bound["counterparty"], slugs)
         if frame.person and not self._people_fit(words, bound["subject"], slugs):
             return []
+        # the evidence runs on to the words the trigger takes ("secures $72 million"), not past a break
+        tail = end
+        while tail < min(len(words), end + 4) and words[tail].text not in _BREAKS and words[tail].text != ",":
+            tail += 1
+        ends.append(words[tail - 1].end)
+        near = {w.text for w in words[max(0, at - 4):end]}
+        status = next((name for name, listed in self.lexicon.status if near & listed), None)
         events = []
         for subject in bound["subject"]:
             counterparties = [c for c in bound["counterparty"] if slugs(c) != slugs(subject)] or [None]
             if bound["counterparty"] and counterparties == [None]:
                 continue  # the counterparty bound only the subject ("Google replaces Gemini")
             for counterparty in counterparties[:1] if frame.type != "funding" else counterparties:
-                events.append(FrameEvent(frame.type, subject, counterparty, frame, min(starts), max(ends)))
+                events.append(FrameEvent(frame.type, subject, counterparty, frame, min(starts), max(ends), status))
         return events
 
     def _groups_after(self, words: list[Word], end: int, floor: int):

@@ -37,6 +37,9 @@ _VERB_CUES = {"raises", "secures", "names", "appoints", "hires", "lays", "acquir
 _THIRD_PARTY_HOSTS = {"news.google.com", "www.google.com", "google.com", "feedproxy.google.com", "play.google.com",
                       "podcasts.apple.com", "apps.apple.com", "www.amazon.com", "amazon.com", "www.facebook.com",
                       "m.facebook.com", "facebook.com"}
+# words after an ambiguous name that make it a verb with its object: "Scale your startup"
+_OBJECT_WORDS = {"your", "our", "their", "my", "his", "her", "its", "the", "a", "an", "this", "that", "these", "those",
+                 "it", "them", "you", "up", "down", "back", "out"}
 _BACKGROUND_CUES = ("former", "ex-", "who ", "previously", "alum")
 _BACKGROUND = re.compile(r"(?:\bformer|\bex-|\bformerly (?:of|at|with)|\bwho (?:previously )?(?:led|ran|headed)"
                          r"|\bpreviously (?:at|with)|\balum(?:nus|na)? of)\s*(?:the |a |an )?$", re.IGNORECASE)
@@ -245,7 +248,11 @@ def _after_background_cue(text: str, lowered: str, start: int) -> bool:
 
 
 def _has_cue(text: str, hit: Found) -> bool:
+    """A company cue next to an ambiguous name; none when the name is a verb taking an object
+    ("Scale your startup", "Surge the power"): a determiner or pronoun right after it."""
     before = text[max(0, hit.start - 40):hit.start].lower().replace("'s", " ").split()[-3:]
     after = text[hit.end:hit.end + 30].lower().lstrip("'s").split()[:2]
+    if after and after[0] in _OBJECT_WORDS:
+        return False
     return (any(w.strip(",.:;\"'()") in _CUES for w in before + after)
             or bool(after and after[0].strip(",") in _VERB_CUES))
