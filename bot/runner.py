@@ -32,7 +32,8 @@ from bot.delivery.outbox import OutboxSender
 from bot.digest.job import DigestJob
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.contract import Platform, PlatformError
-from bot.web import HttpServer, Metrics, build_http_app
+from bot.metrics import BotMetrics
+from bot.web import HttpServer, build_http_app
 from watchers.orchestrator import Orchestrator
 from watchers.poller import Poller
 from watchers.rules.provider import RulesProvider
@@ -112,7 +113,7 @@ class Bot:
     def __init__(self, settings: Settings, engine: Any):
         self.settings = settings
         self.engine = engine
-        self.metrics = Metrics()
+        self.metrics = BotMetrics()
         self.platforms: dict[str, Platform] = {}
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         self.poller: Poller | None = None
@@ -139,7 +140,8 @@ class Bot:
         settings = self.settings
         self.metrics.started_at = utcnow()
         rules = RulesProvider.from_settings(settings)
-        self.orchestrator = Orchestrator(settings, self.engine, rules=rules)
+        self.orchestrator = Orchestrator(settings, self.engine, rules=rules,
+                                         on_takeover=lambda n: self.metrics.takeover("feed", n))
         self._closers.append(self.orchestrator.aclose)
         await self.orchestrator.refresh_sources()  # loads the rules engine and syncs the seed feeds
         self.registry = lambda: rules.current.registry  # rebuilt when companies are added from chat
@@ -158,7 +160,7 @@ class Bot:
             return False
         self._closers.append(self.http.close)
 
-        self.sender = OutboxSender(self.engine, settings, self.platforms)
+        self.sender = OutboxSender(self.engine, settings, self.platforms, metrics=self.metrics)
         self.scheduler.start()
         self._closers.append(self._stop_scheduler)
         self.scheduler.add_job(self._delivery_round, "interval", seconds=DELIVERY_TICK_SECONDS, id=DELIVERY_JOB_ID,
@@ -186,18 +188,14 @@ class Bot:
         self.scheduler.shutdown(wait=False)
 
     def _count_poll(self, outcome: Any) -> None:
-        self.metrics.last_poll_at = utcnow()
-        self.metrics.inc("vendorwatch_feeds_polled_total", status=outcome.status)
-        self.metrics.inc("vendorwatch_items_stored_total", outcome.new_items + outcome.updated_items)
-        if outcome.error_kind:
-            self.metrics.inc("vendorwatch_errors_total", kind=outcome.error_kind)
+        self.metrics.poll(outcome)
 
     async def _delivery_round(self) -> None:
         """New story items into the outbox, then every due row out; a failed round is retried next tick."""
         self._delivery_round_task = asyncio.current_task()
         try:
             await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
-            self.metrics.inc("vendorwatch_messages_sent_total", await self.sender.send_due())
+            await self.sender.send_due()  # counts its deliveries in self.metrics
         except Exception:  # noqa: BLE001 - one failed round must not stop delivery
             log.exception("delivery round failed")
         finally:

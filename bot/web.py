@@ -1,102 +1,30 @@
 """The bot's HTTP side: /healthz and /metrics on PORT (Slack's /slack/events joins the same app).
 
 /healthz answers 200 with JSON only when the database answers, the scheduler runs and every
-platform is connected and authenticated; otherwise 503 with the problems named. /metrics is Prometheus text: counters of this process (feeds polled, items stored,
-messages sent, errors by kind) and gauges read from the shared database (feeds by state, items,
-outbox rows by status), so that a scrape of any replica shows the whole deployment's backlog.
+platform is connected and authenticated; otherwise 503 with the problems named. /metrics is the
+Prometheus exposition of the app's own registry (bot.metrics.BotMetrics): counters of this
+process and gauges read from the shared database at scrape time, so that a scrape of any
+replica shows the whole deployment's backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.platforms.contract import Health, Platform
-from watchers.storage.delivery import Outbox
-from watchers.storage.tables import Feed, Item
+from watchers.storage.tables import Feed
 
 log = logging.getLogger("vendorwatch.health")
 
 DB_CHECK_SECONDS = 3.0
-
-COUNTERS = {
-    "vendorwatch_feeds_polled_total": "Feed polls finished by this process, by outcome.",
-    "vendorwatch_items_stored_total": "New or changed items stored by this process.",
-    "vendorwatch_messages_sent_total": "Messages delivered to a platform by this process.",
-    "vendorwatch_errors_total": "Errors seen by this process, by kind.",
-}
-
-
-class Metrics:
-    """In-process counters, labelled; rendered in the Prometheus text format."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, Counter[tuple[tuple[str, str], ...]]] = {name: Counter() for name in COUNTERS}
-        self.last_poll_at: datetime | None = None
-        self.started_at: datetime | None = None
-
-    def inc(self, name: str, amount: float = 1, **labels: str) -> None:
-        if amount:
-            self._values[name][tuple(sorted(labels.items()))] += amount
-
-    def value(self, name: str, **labels: str) -> float:
-        return self._values[name][tuple(sorted(labels.items()))]
-
-    def render(self) -> list[str]:
-        lines: list[str] = []
-        for name, help_text in COUNTERS.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
-            values = self._values[name] or Counter({(): 0})
-            for labels, value in sorted(values.items()):
-                lines.append(f"{name}{_labels(labels)} {_number(value)}")
-        return lines
-
-
-def _labels(labels: Iterable[tuple[str, str]]) -> str:
-    pairs = [f'{key}="{_escape(str(value))}"' for key, value in labels]
-    return "{" + ",".join(pairs) + "}" if pairs else ""
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-async def database_gauges(engine: AsyncEngine) -> list[str]:
-    """Gauges of the shared state: feeds by state and error kind, items, outbox rows by status."""
-    async with engine.connect() as conn:
-        feeds = (await conn.execute(select(Feed.enabled, Feed.last_status, Feed.error_kind, func.count())
-                                    .group_by(Feed.enabled, Feed.last_status, Feed.error_kind))).all()
-        items = (await conn.execute(select(func.count()).select_from(Item))).scalar_one()
-        outbox = (await conn.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all()
-    by_state: Counter[str] = Counter()
-    by_error: Counter[str] = Counter()
-    for enabled, status, kind, count in feeds:
-        by_state["disabled" if not enabled else (status or "never_polled")] += count
-        if enabled and status == "error":
-            by_error[kind or "unknown"] += count
-    lines = ["# HELP vendorwatch_feeds Feeds in the database, by the outcome of their last poll.",
-             "# TYPE vendorwatch_feeds gauge"]
-    lines += [f'vendorwatch_feeds{{state="{_escape(s)}"}} {n}' for s, n in sorted(by_state.items())]
-    lines += ["# HELP vendorwatch_feeds_failing Enabled feeds whose last poll failed, by error kind.",
-              "# TYPE vendorwatch_feeds_failing gauge"]
-    lines += [f'vendorwatch_feeds_failing{{kind="{_escape(k)}"}} {n}' for k, n in sorted(by_error.items())]
-    lines += ["# HELP vendorwatch_items Items stored in the database.", "# TYPE vendorwatch_items gauge",
-              f"vendorwatch_items {items}",
-              "# HELP vendorwatch_outbox Outbox rows by status.", "# TYPE vendorwatch_outbox gauge"]
-    lines += [f'vendorwatch_outbox{{status="{_escape(s)}"}} {n}' for s, n in sorted(outbox)]
-    return lines
-
 
 async def _health_of(platform: Platform) -> Health:
     try:
@@ -112,7 +40,7 @@ async def last_poll_in_database(engine: AsyncEngine) -> datetime | None:
     return value
 
 
-def build_http_app(engine: AsyncEngine, metrics: Metrics, platforms: Mapping[str, Platform],
+def build_http_app(engine: AsyncEngine, metrics: BotMetrics, platforms: Mapping[str, Platform],
                    scheduler: Any = None) -> web.Application:
     """The aiohttp application of PORT; adapters add their own routes before it starts."""
 
@@ -140,18 +68,14 @@ def build_http_app(engine: AsyncEngine, metrics: Metrics, platforms: Mapping[str
         return web.json_response(body, status=200 if not problems else 503)
 
     async def metrics_endpoint(_request: web.Request) -> web.Response:
-        lines = metrics.render()
         try:
             async with asyncio.timeout(DB_CHECK_SECONDS):
-                lines += await database_gauges(engine)
-            up = 1
-        except Exception as exc:  # noqa: BLE001
+                await metrics.refresh_from_database(engine)
+            metrics.database_up.set(1)
+        except Exception as exc:  # noqa: BLE001 - the scrape still answers, with database_up 0
             log.warning("metrics: database unreachable: %s", exc.__class__.__name__)
-            up = 0
-        lines += ["# HELP vendorwatch_database_up 1 when the database answered this scrape.",
-                  "# TYPE vendorwatch_database_up gauge", f"vendorwatch_database_up {up}"]
-        return web.Response(body=("\n".join(lines) + "\n").encode(),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+            metrics.database_up.set(0)
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)

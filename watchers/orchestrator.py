@@ -64,6 +64,7 @@ class FeedOutcome:
     error_kind: str | None = None
     error_message: str | None = None
     next_check_at: datetime | None = None
+    event_types: tuple[str, ...] = ()  # the types of the events of its new items, one per event
 
 
 Progress = Callable[[FeedOutcome], None]
@@ -77,8 +78,10 @@ class Orchestrator:
     """Polls feeds. Give it a fetcher, parser and rules provider, or let it build (and close) its own."""
 
     def __init__(self, settings: Settings, engine: AsyncEngine, *, fetcher: Fetcher | None = None,
-                 parser: FeedParser | None = None, rules: RulesProvider | None = None, owner: str | None = None):
+                 parser: FeedParser | None = None, rules: RulesProvider | None = None, owner: str | None = None,
+                 on_takeover: Callable[[int], None] | None = None):
         self.settings = settings
+        self.on_takeover = on_takeover  # called with the number of lapsed leases a claim took over
         self.engine = engine
         self.owner = owner or default_owner()
         self._own_fetcher = fetcher is None
@@ -205,8 +208,14 @@ class Orchestrator:
         now = utcnow()
         due_at = due_at or now
         async with self._writing() as session:
-            return await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
-                                     limit=limit, due_at=due_at, everything_since=due_at if everything else None)
+            claims = await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
+                                       limit=limit, due_at=due_at, everything_since=due_at if everything else None)
+        taken_over = sum(1 for claim in claims if claim.taken_over)
+        if taken_over:
+            log.info("took over lapsed feed leases", extra={"count": taken_over})
+            if self.on_takeover is not None:
+                self.on_takeover(taken_over)
+        return claims
 
     async def _run_claim(self, slots: asyncio.Semaphore, claim: FeedClaim) -> FeedOutcome | None:
         async with slots:
@@ -281,7 +290,9 @@ class Orchestrator:
         return FeedOutcome(source.id, source.name, source.url, fetched.status, new_items=new_count,
                            updated_items=len(plan.edited), history_items=history_count,
                            story_ids=tuple(dict.fromkeys(story_ids)), http_status=fetched.http_status,
-                           next_check_at=next_check)
+                           next_check_at=next_check,
+                           event_types=tuple(event.type for _row, new in inserted if not new.history
+                                             for event in new.classification.events))
 
     async def _write(self, claim: FeedClaim, record: PollRecord, plan: ItemPlan,
                      now: datetime) -> tuple[list[tuple[Item, NewItem]], list[int]]:

@@ -20,6 +20,10 @@ again. Before re-sending a row that was claimed before (attempts > 1) the sender
 and Discord adapters that search recent channel history for the key they embed), nothing is
 posted twice. Where it cannot, one duplicate is possible in that window. Edits are replayed
 harmlessly (an edit is idempotent).
+
+Metrics (`metrics`, a bot.metrics.BotMetrics, optional): every send's outcome by platform, the
+outbox rows taken over from a lapsed claim, and for each parent or reply posted the seconds
+from its items' first sighting (item.first_seen_at) to the post.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from bot.platforms.contract import PermanentError, Platform, PlatformError, Rate
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Channel, Outbox, Subscription
+from watchers.storage.tables import Item
 from watchers.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -75,14 +80,16 @@ class Outcome:
     permanent: str | None = None  # pause the channel
     released: bool = False  # not tried this cycle: back to pending as it was
     sent_at: datetime | None = None
+    already_sent: bool = False  # find_sent found it from an earlier try: nothing posted now
 
 
 class OutboxSender:
     def __init__(self, engine, settings: Settings, platforms: Mapping[str, Platform], *,  # noqa: ANN001
                  worker_id: str | None = None,
                  max_channels: int = 200, clock: Callable[[], datetime] = utcnow,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Any = None):
         self.engine = engine
+        self.metrics = metrics
         self.platforms = dict(platforms)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.max_channels = max_channels
@@ -128,6 +135,8 @@ class OutboxSender:
         batches = await asyncio.gather(*(self._send_channel(batch) for batch in claims))
         outcomes = [o for batch in batches for o in batch]
         await self._record(outcomes, self.clock())
+        if self.metrics is not None:
+            await self._measure(outcomes)
         return sum(1 for o in outcomes if o.message_id is not None), wait
 
     async def _send_channel(self, claims: list[OutboxClaim]) -> list[Outcome]:
@@ -225,6 +234,9 @@ class OutboxSender:
                             "claimed_until": now + timedelta(seconds=LEASE_SECONDS)})
         if updates:
             await session.exec(update(Outbox), params=updates)
+            taken_over = sum(1 for row in rows if row.status == "claimed" and any(u["id"] == row.id for u in updates))
+            if taken_over and self.metrics is not None:
+                self.metrics.takeover("outbox", taken_over)
         return [batch for batch in chosen.values() if batch]
 
     async def _send(self, claim: OutboxClaim) -> Outcome:
@@ -236,7 +248,7 @@ class OutboxSender:
                 found = await platform.find_sent(claim.channel_id, claim.key, thread=thread)
                 if found is not None:
                     log.info("outbox row %s was already sent as %s", claim.id, found, extra=extra)
-                    return Outcome(claim, message_id=found, sent_at=self.clock())
+                    return Outcome(claim, message_id=found, sent_at=self.clock(), already_sent=True)
             message = Message.from_dict(claim.payload["message"])
             if claim.kind == "edit":
                 if claim.parent_message_id is None:
@@ -296,6 +308,33 @@ class OutboxSender:
                     .values(next_attempt_at=until).execution_options(synchronize_session=False))
             for channel_pk, reason in paused.items():
                 await pause_channel(session, channel_pk, reason, now)
+
+    async def _measure(self, outcomes: list[Outcome]) -> None:
+        """Count each send by platform and outcome; observe first-seen-to-posted for parents and replies."""
+        posted = [o for o in outcomes if o.message_id is not None and o.claim.kind != "edit"]
+        item_ids = {entry["id"] for o in posted for entry in o.claim.payload.get("items", [])
+                    if isinstance(entry, dict) and isinstance(entry.get("id"), int)}
+        first_seen: dict[int, datetime] = {}
+        if item_ids:
+            try:
+                async with session_scope(self.engine) as session:
+                    first_seen = dict((await session.exec(select(Item.id, Item.first_seen_at)
+                                                          .where(col(Item.id).in_(item_ids)))).all())
+            except Exception:  # noqa: BLE001 - a metric must never hold up delivery
+                log.warning("could not read first-seen times for the latency metric", exc_info=True)
+        for o in outcomes:
+            if o.released:
+                continue
+            if o.message_id is not None:
+                outcome = "edited" if o.claim.kind == "edit" else ("already_sent" if o.already_sent else "sent")
+                latencies = [((o.sent_at or self.clock()) - first_seen[entry["id"]]).total_seconds()
+                             for entry in o.claim.payload.get("items", [])
+                             if o.claim.kind != "edit" and isinstance(entry, dict) and entry.get("id") in first_seen]
+            else:
+                outcome = "rate_limited" if o.retry_after is not None else (
+                    "permanent" if o.permanent is not None else "transient")
+                latencies = []
+            self.metrics.delivery(o.claim.platform, outcome, latencies)
 
     async def _release_held(self, session) -> None:  # noqa: ANN001
         """Rows held for a paused channel go back to pending once none of its subscriptions is paused."""

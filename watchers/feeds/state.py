@@ -3,7 +3,8 @@
 A claim is one UPDATE of the due rows' lease (`lease_owner`, `lease_until`): on PostgreSQL its
 inner SELECT takes `FOR UPDATE SKIP LOCKED`, so replicas claiming at once get disjoint feeds; on
 SQLite the single UPDATE statement is atomic by itself (one writer at a time). A lease that
-outlives its holder (a crash) simply expires.
+outlives its holder (a crash) simply expires; the claim that takes such a feed marks it
+`taken_over` (for the lease-takeover metric).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class FeedClaim:
 
     source: FeedSource
     ttl_minutes: int | None = None
+    taken_over: bool = False  # its previous holder's lease had lapsed (a dead or stuck poller)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +82,14 @@ async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease
                  .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
                  .returning(*_CLAIM_COLUMNS)
                  .execution_options(synchronize_session=False))
+    # Lapsed leases among the candidates (a cheap read of the due rows, before the claim changes them).
+    lapsed = set((await session.exec(select(Feed.id).where(
+        *conditions, Feed.lease_owner.is_not(None), Feed.lease_until.is_not(None)))).scalars().all())
     rows = (await session.exec(statement)).all()
     rows.sort(key=lambda r: (r.next_check_at, r.id))
     return [FeedClaim(FeedSource(id=r.id, url=r.url, name=r.name, etag=r.etag, last_modified=r.last_modified,
                              company_slug=r.company_slug, polled_once=r.polled_once, error_count=r.error_count),
-                  r.ttl_minutes) for r in rows]
+                  r.ttl_minutes, r.id in lapsed) for r in rows]
 
 
 async def release_feeds(session: AsyncSession, owner: str, feed_ids: list[int] | None = None) -> int:
