@@ -1,0 +1,237 @@
+"""`vendorwatch run` in Slack's HTTP mode as a subprocess, against FakeSlack and a loopback feed
+server: a signed `/vendorwatch watch scale-ai`, one parent for a Scale AI funding item (hostile
+markup in its title arriving escaped), a second outlet's item as a thread reply with the parent
+updated, a look-alike that posts nothing, SIGTERM exits 0. Also: the time from an item on the
+feed to its message at the fake, with a 2 s poll interval."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_signing import signed_headers, slash_command_body
+from tests.feed_fixtures import rss
+from tests.feedserver import feed_server  # noqa: F401
+from tests.shared_data import VENDORWATCH
+from tests.test_run import STARTUP_LIMIT_SECONDS, free_port, run_env
+
+SECRET = "e2e-signing-secret"
+CHANNEL = "C0E2E00001"
+
+
+async def until(condition: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class Bot:
+    """The subprocess, the fake and the feeds of one test."""
+
+    def __init__(self, tmp_path: Path, fake: FakeSlack, feeds: Any, poll_seconds: int) -> None:
+        self.tmp_path, self.fake, self.feeds = tmp_path, fake, feeds
+        self.port = free_port()
+        self.env = run_env(tmp_path, self.port)
+        self.env.update(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
+                        SLACK_PACE_SECONDS="0", POLL_INTERVAL_SECONDS=str(poll_seconds),
+                        ALLOW_PRIVATE_FEED_URLS="1", FIRST_POLL_MAX_AGE_HOURS="1000", THREAD_BATCH_SECONDS="0",
+                        SEED_FEEDS="0")
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def add_feeds(self, names: list[str]) -> None:
+        from watchers.feeds.sources import add_user_feed
+        from watchers.settings import load_settings
+        from watchers.storage.db import make_engine, session_scope, upgrade
+
+        settings = load_settings(self.env, dotenv_path=None)
+        await upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            async with session_scope(engine) as session:
+                for name in names:
+                    self.feeds.serve(f"/{name}.xml", rss([], title=name))
+                    await add_user_feed(session, self.feeds.url(f"/{name}.xml"), name, None, settings)
+        finally:
+            await engine.dispose()
+
+    async def start(self) -> dict[str, Any]:
+        self.proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=self.tmp_path, env=self.env,
+                                                         stdout=asyncio.subprocess.PIPE,
+                                                         stderr=asyncio.subprocess.PIPE)
+        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.returncode is not None:
+                    _, err = await self.proc.communicate()
+                    pytest.fail(f"vendorwatch run exited with {self.proc.returncode}: {err.decode()}")
+                try:
+                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        return {**(await response.json()), "http_status": response.status}
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        pytest.fail("vendorwatch run did not answer /healthz")
+
+    async def command(self, text: str, channel: str = CHANNEL) -> tuple[int, dict[str, Any]]:
+        body = slash_command_body("/vendorwatch", text, channel_id=channel, user_id="U0E2EUSER1",
+                                  response_url=self.fake.response_url(), channel_name="vendor-news")
+        headers = {**signed_headers(body, SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://127.0.0.1:{self.port}/slack/events", data=body,
+                                    headers=headers) as response:
+                text_ = await response.text()
+                return response.status, (json.loads(text_) if text_.startswith("{") else {"raw": text_})
+
+    async def stop(self) -> tuple[int, str]:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            _, err = await self.proc.communicate()
+        return self.proc.returncode, err.decode()
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def item(guid: str, title: str, outlet: str) -> tuple:
+    return (guid, title, datetime.now(timezone.utc), "", f"https://{outlet}.example/{guid}")
+
+
+def posts(fake: FakeSlack) -> list[Any]:
+    return [c for c in fake.calls_to("chat.postMessage") if c.params.get("channel") == CHANNEL]
+
+
+def parents(fake: FakeSlack) -> list[Any]:
+    return [c for c in posts(fake) if not c.params.get("thread_ts")]
+
+
+def key(message: dict[str, Any]) -> str:
+    return (message.get("metadata") or {}).get("event_payload", {}).get("key", "")
+
+
+@pytest.fixture
+async def fake() -> Any:
+    async with FakeSlack(team="Acme Corp") as started:
+        started.add_channel(CHANNEL, "vendor-news")
+        started.add_user("U0E2EUSER1")
+        yield started
+
+
+async def test_run_in_slack_http_mode_end_to_end(tmp_path: Path, fake: FakeSlack, feed_server) -> None:  # noqa: F811
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=1)
+    await bot.add_feeds(["wire", "ledger"])
+    try:
+        health = await bot.start()
+        assert health["http_status"] == 200, health
+        assert health["platforms"]["slack"]["identity"] == "bot vendorwatch in workspace Acme Corp (T0FAKE0001)"
+
+        status, answer = await bot.command("watch scale-ai")
+        assert status == 200 and not answer["text"].startswith(":warning:"), answer
+        forged = slash_command_body("/vendorwatch", "unwatch scale-ai", channel_id=CHANNEL,
+                                    response_url=fake.response_url())
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://127.0.0.1:{bot.port}/slack/events", data=forged,
+                                    headers=signed_headers(forged, "wrong")) as response:
+                assert response.status == 401
+
+        # Tag-like markup (<!channel>, <@U...>, <url|label>, also written as entities) is removed at
+        # ingestion, where feed text becomes plain text; what is left of & < > must reach Slack escaped.
+        hostile = ("Scale AI raises $1 billion in Series F funding led by Accel <!channel> "
+                   "&lt;!here&gt; <@U0HUMAN001> <https://evil.example|trusted> for R&D, value > $25B & < $30B *wow*")
+        feed_server.serve("/wire.xml", rss([item("w1", hostile, "wire"),
+                                            item("w2", "An outlier year: chipmakers scale up AI spending", "wire")],
+                                           title="wire"))
+        (parent_call,) = await until(lambda: parents(fake), 30, "the parent alert")
+        await asyncio.sleep(2.5)  # a look-alike would have arrived by now
+        assert len(parents(fake)) == 1
+        parent = fake.messages(CHANNEL)[0]
+        assert parent["metadata"]["event_type"] == "vendorwatch_message"
+        assert parent_call.params["unfurl_links"] in (False, "false", "0", 0)
+        dumped = json.dumps({"text": parent["text"], "blocks": parent["blocks"]})
+        assert "R&amp;D, value &gt; $25B &amp; &lt; $30B" in dumped
+        for markup in ("<!channel>", "<!here>", "<@U0HUMAN001>", "<https://evil"):
+            assert markup not in dumped
+
+        feed_server.serve("/ledger.xml", rss([item("l1", "Scale AI raises $1 billion Series F as Accel leads round",
+                                                   "ledger")], title="ledger"))
+        context = [key(m) for m in fake.thread(CHANNEL, parent["ts"])[1:]]
+        assert all(k.startswith("context:") for k in context), context  # the core's context reply, if any
+        replies = await until(lambda: [m for m in fake.thread(CHANNEL, parent["ts"])[1:]
+                                       if not key(m).startswith("context:")], 30, "the thread reply")
+        assert len(replies) == 1 and replies[0]["thread_ts"] == parent["ts"], [key(m) for m in replies]
+        await until(lambda: fake.calls_to("chat.update"), 15, "the parent's update")
+        assert fake.calls_to("chat.update")[0].params["ts"] == parent["ts"]
+        assert len(parents(fake)) == 1
+
+        code, err = await bot.stop()
+        assert code == 0, err
+    finally:
+        await bot.kill()
+
+
+@pytest.mark.skipif(os.environ.get("VW_MEASURE_SLACK_LATENCY") != "1",
+                    reason="a measurement (about a minute): VW_MEASURE_SLACK_LATENCY=1")
+async def test_latency_from_feed_to_slack(tmp_path: Path, fake: FakeSlack, feed_server) -> None:  # noqa: F811
+    """Item on the feed server -> chat.postMessage at the fake, with POLL_INTERVAL_SECONDS=2."""
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=2)
+    await bot.add_feeds(["wire"])
+    headlines = ["Scale AI raises $1 billion in Series F funding", "Scale AI to cut 10% of staff in restructuring",
+                 "OpenAI raises $40 billion in funding round", "Anthropic raises $3.5 billion Series E",
+                 "Cohere raises $500 million in new funding", "Mistral AI raises $640 million Series B",
+                 "Scale AI CEO Alexandr Wang steps down", "OpenAI to cut 5% of staff in restructuring",
+                 "Anthropic to cut 8% of staff", "Cohere to cut 20 jobs"]
+    try:
+        await bot.start()
+        for slug in ("scale-ai", "openai", "anthropic", "cohere", "mistral-ai", "mistral"):
+            await bot.command(f"watch {slug}")
+        entries: list[tuple] = []
+        latencies = []
+        for number, headline in enumerate(headlines):
+            before = len(parents(fake))
+            await asyncio.sleep(0.37 * (number % 5))  # items land at different points of the poll cycle
+            entries.append(item(f"m{number}", headline, "wire"))
+            put_at = time.time()
+            feed_server.serve("/wire.xml", rss(entries, title="wire"))
+            try:
+                await until(lambda: len(parents(fake)) > before, 20, headline)
+            except pytest.fail.Exception:
+                continue
+            latencies.append(parents(fake)[before].at - put_at)
+        latencies.sort()
+        p50 = statistics.median(latencies)
+        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+        print(f"\nlatency feed -> Slack fake over {len(latencies)} items: p50 {p50:.2f} s, p95 {p95:.2f} s, "
+              f"max {latencies[-1]:.2f} s")
+        assert len(latencies) >= 5
+        code, err = await bot.stop()
+        assert code == 0, err
+    finally:
+        await bot.kill()
+
+
+async def test_run_with_a_bad_slack_token_exits_1_in_one_line(tmp_path: Path, fake: FakeSlack, feed_server) -> None:  # noqa: F811
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=60)
+    bot.env["SLACK_BOT_TOKEN"] = "xoxb-not-valid"
+    proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=tmp_path, env=bot.env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(STARTUP_LIMIT_SECONDS):
+        _, err = await proc.communicate()
+    assert proc.returncode == 1
+    assert "vendorwatch: slack could not start: Slack rejected the bot token (invalid_auth)" in err.decode()
+    assert "Traceback" not in err.decode()
