@@ -39,6 +39,7 @@ from watchers.poller import Poller
 from watchers.rules.provider import RulesProvider
 from watchers.settings import Settings
 from watchers.storage.db import make_engine, upgrade
+from watchers.storage.single_run import AlreadyRunning, hold_single_run
 from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.app")
@@ -99,12 +100,20 @@ def _install_signals(stop: asyncio.Event) -> list[int]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    await upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    try:  # says where the database is; on SQLite, one run per database file
+        lock = hold_single_run(settings.database_url)
+    except AlreadyRunning as exc:
+        print(f"vendorwatch: {exc}", file=sys.stderr)
+        return 1
     try:
-        return await Bot(settings, engine).run_until_signal()
+        await upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            return await Bot(settings, engine).run_until_signal()
+        finally:
+            await engine.dispose()
     finally:
-        await engine.dispose()
+        lock.release()
 
 
 class Bot:
