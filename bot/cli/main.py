@@ -30,6 +30,7 @@ from bot.version import version
 from watchers.errors import UsageError
 from watchers.logs import configure_logging
 from watchers.settings import load_settings
+from watchers.storage.location import with_default_database
 
 log = logging.getLogger("vendorwatch.cli")
 
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(args: argparse.Namespace) -> int:
     settings = None
     if getattr(args, "needs_settings", True):
-        settings = load_settings()
+        settings = with_default_database(load_settings())  # unset DATABASE_URL: see storage/location.py
         configure_logging(settings.log_level)
     outcome = args.handler(args, settings)
     if hasattr(outcome, "__await__"):
