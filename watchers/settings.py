@@ -262,12 +262,16 @@ assert [f.name for f in fields(Settings)] == [s.name.lower() for s in SETTINGS],
 
 
 def default_seeds_dir() -> Path:
-    """The checkout's seeds/ (next to the packages), or the copy installed beside them."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "seeds", here / "seeds"):
-        if (candidate / "companies.toml").is_file():
-            return candidate
-    return here.parent / "seeds"
+    """The seeds installed as package data (watchers/seeds, a wheel), else the checkout's seeds/.
+
+    setup.py maps the checkout's seeds/ onto the package `watchers.seeds`; an editable install or a
+    checkout on sys.path has no watchers/seeds, and the packages' parent holds seeds/ instead."""
+    import importlib.resources
+
+    bundled = importlib.resources.files("watchers") / "seeds"
+    if isinstance(bundled, Path) and (bundled / "companies.toml").is_file():
+        return bundled
+    return Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)
