@@ -1,0 +1,235 @@
+"""`vendorwatch run` with Discord as a subprocess, against FakeDiscord and a loopback feed server.
+
+`/vendorwatch watch` arrives as INTERACTION_CREATE; a Scale AI funding item makes one embed; the
+gateway drops and the bot resumes; a second outlet's item lands in a thread on that alert and the
+parent is edited; a look-alike posts nothing; `@everyone` and `<@&123>` in a title ping no one;
+SIGTERM exits 0. Also: the time from an item on the feed to its embed at the fake (2 s polls),
+and a bad token as one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_fixtures import TEST_TOKEN
+from tests.fakes.discord_payloads import DISCORD_EPOCH_MS
+from tests.feed_fixtures import rss
+from tests.feedserver import feed_server  # noqa: F401
+from tests.shared_data import VENDORWATCH
+from tests.test_run import STARTUP_LIMIT_SECONDS, free_port, run_env
+
+pytestmark = pytest.mark.timeout(180)
+
+
+async def until(condition: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def created_at(message: dict[str, Any]) -> float:
+    """When the fake created a message (its snowflake), as a Unix time."""
+    return ((int(message["id"]) >> 22) + DISCORD_EPOCH_MS) / 1000
+
+
+class Bot:
+    """The subprocess, the fake and the feeds of one test."""
+
+    def __init__(self, tmp_path: Path, fake: FakeDiscord, feeds: Any, poll_seconds: int) -> None:
+        self.tmp_path, self.fake, self.feeds = tmp_path, fake, feeds
+        self.port = free_port()
+        self.env = run_env(tmp_path, self.port)
+        self.env.update(DISCORD_BOT_TOKEN=fake.token, DISCORD_API_URL=fake.api_url, DISCORD_GUILD_ID=fake.guild_id,
+                        DISCORD_PACE_SECONDS="0", POLL_INTERVAL_SECONDS=str(poll_seconds),
+                        ALLOW_PRIVATE_FEED_URLS="1", FIRST_POLL_MAX_AGE_HOURS="1000", THREAD_BATCH_SECONDS="0",
+                        SEED_FEEDS="0")
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def add_feeds(self, names: list[str]) -> None:
+        from watchers.feeds.sources import add_user_feed
+        from watchers.settings import load_settings
+        from watchers.storage.db import make_engine, session_scope, upgrade
+
+        settings = load_settings(self.env, dotenv_path=None)
+        await upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            async with session_scope(engine) as session:
+                for name in names:
+                    self.feeds.serve(f"/{name}.xml", rss([], title=name))
+                    await add_user_feed(session, self.feeds.url(f"/{name}.xml"), name, None, settings)
+        finally:
+            await engine.dispose()
+
+    async def start(self) -> dict[str, Any]:
+        self.proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=self.tmp_path, env=self.env,
+                                                         stdout=asyncio.subprocess.PIPE,
+                                                         stderr=asyncio.subprocess.PIPE)
+        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.returncode is not None:
+                    _, err = await self.proc.communicate()
+                    pytest.fail(f"vendorwatch run exited with {self.proc.returncode}: {err.decode()}")
+                try:
+                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        return {**(await response.json()), "http_status": response.status}
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        pytest.fail("vendorwatch run did not answer /healthz")
+
+    async def health(self) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                return {**(await response.json()), "http_status": response.status}
+
+    async def command(self, subcommand: str, options: dict[str, Any] | None = None,
+                      channel_id: str | None = None) -> Any:
+        record = await self.fake.send_command("vendorwatch", subcommand, options or {}, channel_id=channel_id)
+        return await self.fake.wait_callback(record.id, timeout=10)
+
+    async def stop(self) -> tuple[int, str]:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            _, err = await self.proc.communicate()
+        return self.proc.returncode, err.decode()
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def item(guid: str, title: str, outlet: str) -> tuple:
+    return (guid, title, datetime.now(timezone.utc), "", f"https://{outlet}.example/{guid}")
+
+
+def alerts(fake: FakeDiscord, channel: str) -> list[dict[str, Any]]:
+    """The bot's embeds in the channel (command answers are webhook messages)."""
+    return [m for m in fake.messages(channel) if m["embeds"] and not m.get("webhook_id")]
+
+
+@pytest.fixture
+async def fake() -> Any:
+    async with FakeDiscord(token=TEST_TOKEN, heartbeat_interval_ms=1000) as started:
+        yield started
+
+
+async def test_run_with_discord_end_to_end(tmp_path: Path, fake: FakeDiscord, feed_server) -> None:  # noqa: F811
+    channel = fake.text_channel_id
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=1)
+    await bot.add_feeds(["wire", "ledger"])
+    try:
+        health = await bot.start()
+        assert health["http_status"] == 200, health
+        discord_health = health["platforms"]["discord"]
+        assert discord_health["ok"] and "vendorwatch" in discord_health["identity"], discord_health
+        assert fake.commands[fake.guild_id][0]["name"] == "vendorwatch"
+
+        answer = await bot.command("watch", {"company": "scale-ai"})
+        assert answer.type == 4 and not (answer.data.get("flags") or 0) & 64, answer.data
+
+        hostile = "Scale AI raises $1 billion in Series F funding led by Accel @everyone <@&123> **wow**"
+        feed_server.serve("/wire.xml", rss([item("w1", hostile, "wire"),
+                                            item("w2", "An outlier year: chipmakers scale up AI spending", "wire")],
+                                           title="wire"))
+        (parent,) = await until(lambda: alerts(fake, channel), 30, "the parent alert")
+        await asyncio.sleep(2.5)  # a look-alike would have arrived by now
+        assert len(alerts(fake, channel)) == 1
+        call = next(c for c in fake.calls_to("POST /channels/*/messages") if c.path.startswith(f"/channels/{channel}/"))
+        assert call.payload["allowed_mentions"] == {"parse": []} and call.payload["enforce_nonce"] is True
+        embed = parent["embeds"][0]
+        text = " ".join([embed.get("title", ""), embed.get("description", ""),
+                         *(f["value"] for f in embed.get("fields", []))])
+        assert "@everyone" not in text and "<@&123>" not in text and "\\*\\*wow\\*\\*" in text
+        assert parent["mention_everyone"] is False and parent["mention_roles"] == []
+
+        await fake.drop_gateway(4000)
+        await until(lambda: fake.resumes, 20, "the gateway RESUME")
+        assert len(fake.identify_payloads) == 1  # resumed, not a new session
+
+        feed_server.serve("/ledger.xml", rss([item("l1", "Scale AI raises $1 billion Series F as Accel leads round",
+                                                   "ledger")], title="ledger"))
+        replies = await until(lambda: fake.messages(parent["id"]), 30, "the thread reply")
+        assert len(replies) == 1 and fake.threads[0]["id"] == parent["id"]
+        await until(lambda: fake.state.messages_by_id[parent["id"]]["edited_timestamp"], 15, "the parent's edit")
+        edited = fake.state.messages_by_id[parent["id"]]["embeds"][0]
+        assert "2 outlets" in " ".join(f["value"] for f in edited.get("fields", [])), edited
+        assert len(alerts(fake, channel)) == 1
+        assert (await bot.health())["platforms"]["discord"]["ok"]
+
+        code, err = await bot.stop()
+        assert code == 0, err
+        assert "Traceback" not in err
+    finally:
+        await bot.kill()
+
+
+async def test_run_with_a_bad_discord_token_exits_1_in_one_line(tmp_path: Path, fake: FakeDiscord,
+                                                                feed_server) -> None:  # noqa: F811
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=60)
+    bot.env["DISCORD_BOT_TOKEN"] = "not-the-token"
+    proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=tmp_path, env=bot.env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(STARTUP_LIMIT_SECONDS):
+        _, err = await proc.communicate()
+    assert proc.returncode == 1
+    assert "vendorwatch: discord could not start: Discord rejected the bot token" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+@pytest.mark.skipif(os.environ.get("VW_MEASURE_DISCORD") != "1",
+                    reason="a measurement (about a minute): VW_MEASURE_DISCORD=1")
+async def test_latency_from_feed_to_discord(tmp_path: Path, fake: FakeDiscord, feed_server) -> None:  # noqa: F811
+    """Item on the feed server -> embed created at the fake, with POLL_INTERVAL_SECONDS=2."""
+    channel = fake.text_channel_id
+    bot = Bot(tmp_path, fake, feed_server, poll_seconds=2)
+    await bot.add_feeds(["wire"])
+    headlines = ["Scale AI raises $1 billion in Series F funding", "Scale AI to cut 10% of staff in restructuring",
+                 "OpenAI raises $40 billion in funding round", "Anthropic raises $3.5 billion Series E",
+                 "Cohere raises $500 million in new funding", "Mistral AI raises $640 million Series B",
+                 "Scale AI CEO Alexandr Wang steps down", "OpenAI to cut 5% of staff in restructuring",
+                 "Anthropic to cut 8% of staff", "Cohere to cut 20 jobs"]
+    try:
+        await bot.start()
+        for slug in ("scale-ai", "openai", "anthropic", "cohere", "mistral-ai"):
+            await bot.command("watch", {"company": slug})
+        entries: list[tuple] = []
+        latencies = []
+        for number, headline in enumerate(headlines):
+            before = len(alerts(fake, channel))
+            await asyncio.sleep(0.37 * (number % 5))  # items land at different points of the poll cycle
+            entries.append(item(f"m{number}", headline, "wire"))
+            put_at = time.time()
+            feed_server.serve("/wire.xml", rss(entries, title="wire"))
+            try:
+                await until(lambda: len(alerts(fake, channel)) > before, 20, headline)
+            except pytest.fail.Exception:
+                continue
+            latencies.append(created_at(alerts(fake, channel)[before]) - put_at)
+        latencies.sort()
+        p50 = statistics.median(latencies)
+        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+        print(f"\nlatency feed -> Discord fake over {len(latencies)} items: p50 {p50:.2f} s, p95 {p95:.2f} s, "
+              f"max {latencies[-1]:.2f} s")
+        assert len(latencies) >= 5
+        code, err = await bot.stop()
+        assert code == 0, err
+    finally:
+        await bot.kill()
