@@ -218,3 +218,12 @@ async def test_a_lost_session_identifies_again(fake_discord: FakeDiscord, platfo
             break
         await asyncio.sleep(0.05)
     assert (await platform.health()).ok
+
+
+async def test_the_bot_stays_under_discords_global_request_rate(fake_discord: FakeDiscord,
+                                                                platform: DiscordPlatform) -> None:
+    platform.requests_per_second = 10
+    await asyncio.sleep(1.0)  # the requests of the start are out of the window
+    started = time.monotonic()
+    await asyncio.gather(*(platform.post(fake_discord.text_channel_id, alert(), key=f"g{n}") for n in range(15)))
+    assert time.monotonic() - started >= 0.9

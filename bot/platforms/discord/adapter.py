@@ -25,6 +25,7 @@ TransientError; Missing Access/Permissions, Unknown Channel -> PermanentError wi
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import io
@@ -53,6 +54,7 @@ HISTORY_LOOKBACK = 50
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 THREAD_NAME_MAX = 100
 NONCE_PREFIX = "vw"
+REQUESTS_PER_SECOND = 45  # Discord allows a bot 50 requests a second in all; stay under it
 
 
 def nonce_of(key: str) -> str:
@@ -117,6 +119,8 @@ class DiscordPlatform:
         self._sent: dict[tuple[str, str], str] = {}  # (channel or thread id, nonce) -> message id
         self._forum: dict[str, bool] = {}
         self._threads: set[str] = set()
+        self._starts: collections.deque[float] = collections.deque()
+        self.requests_per_second = REQUESTS_PER_SECOND
 
     # Lifecycle
 
@@ -231,7 +235,24 @@ class DiscordPlatform:
         if self.on_answer is not None:
             self.on_answer(kind, reply)
 
+    async def _under_global_limit(self) -> None:
+        """Wait until one more request stays within `requests_per_second` (a sliding second)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._starts and now - self._starts[0] >= 1.0:
+                self._starts.popleft()
+            if len(self._starts) < self.requests_per_second:
+                self._starts.append(now)
+                return
+            await asyncio.sleep(1.0 - (now - self._starts[0]))
+
     async def _call(self, coro: Any, what: str) -> Any:
+        try:
+            await self._under_global_limit()
+        except BaseException:
+            coro.close()
+            raise
         try:
             return await bounded(coro, self.send_bound, what)
         except RateLimited as exc:
