@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from bot.company_activity import CompanyActivity, StoryRecord, format_usd, load_activity
 from bot.digest.chart import render_digest_chart
+from bot.digest.trend import TREND_WEEKS, load_trend
 from bot.messages import Attachment, Block, Field, Link, Message, Strong
 from watchers.models import EVENT_TYPES
 from watchers.settings import Settings
@@ -84,9 +85,18 @@ async def build_digest(engine: AsyncEngine, channel_pk: int, week_start: date, s
     active = {w.name: w.activity.counts() for w in weeks if w.activity.events}
     if not active:
         return message
-    png = await asyncio.to_thread(render_digest_chart, active, message.title)
+    trend = await load_trend(engine, [(s.company_slug, s.event_types) for s in subscriptions],
+                             trend_weeks(week_start, settings))
+    quiet = [w.name for w in weeks if not w.activity.events]
+    png = await asyncio.to_thread(render_digest_chart, active, message.title, quiet=quiet, trend=trend)
     chart = Attachment(f"digest-{week_start.isoformat()}.png", png, title="Events per company and type")
     return replace(message, attachments=(chart,))
+
+
+def trend_weeks(week_start: date, settings: Settings, count: int = TREND_WEEKS) -> list[tuple[date, datetime, datetime]]:
+    """The `count` weeks up to the one from `week_start`, oldest first: (first day, start, end in UTC)."""
+    firsts = [week_start - timedelta(days=7 * back) for back in range(count - 1, -1, -1)]
+    return [(first, *digest_window(first, settings)) for first in firsts]
 
 
 async def _names(session: Any, slugs: list[str], registry: Any) -> dict[str, str]:
