@@ -1,12 +1,14 @@
 """`vendorwatch run` in Slack's HTTP mode as a subprocess, against FakeSlack and a loopback feed
 server: a signed `/vendorwatch watch scale-ai`, one parent for a Scale AI funding item (hostile
 markup in its title arriving escaped), a second outlet's item as a thread reply with the parent
-updated, a look-alike that posts nothing, SIGTERM exits 0. Also: the time from an item on the
+updated, a look-alike that posts nothing, the "not relevant" and "mute" buttons (after a mute, more
+coverage of the story no longer reaches the thread), SIGTERM exits 0. Also: the time from an item on the
 feed to its message at the fake, with a 2 s poll interval."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -20,7 +22,7 @@ import aiohttp
 import pytest
 
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_signing import signed_headers, slash_command_body
+from tests.fakes.slack_signing import block_actions_body, signed_headers, slash_command_body
 from tests.feed_fixtures import rss
 from tests.feedserver import feed_server  # noqa: F401
 from tests.shared_data import VENDORWATCH
@@ -95,6 +97,21 @@ class Bot:
                                     headers=headers) as response:
                 text_ = await response.text()
                 return response.status, (json.loads(text_) if text_.startswith("{") else {"raw": text_})
+
+    async def click(self, message: dict[str, Any], kind: str) -> dict[str, Any]:
+        """A signed click on the message's button of that kind; the ephemeral answer the clicker got."""
+        (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+        (button,) = [e for e in actions["elements"] if e["action_id"].startswith(f"vendorwatch_{kind}")]
+        url = self.fake.response_url()
+        body = block_actions_body(button["action_id"], button["value"], CHANNEL, "U0E2EUSER1",
+                                  message_ts=message["ts"], response_url=url, block_id=actions["block_id"])
+        headers = {**signed_headers(body, SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://127.0.0.1:{self.port}/slack/events", data=body,
+                                    headers=headers) as response:
+                assert response.status == 200
+        (answer,) = await until(lambda: self.fake.responses(url), 10, f"the answer to {kind}")
+        return answer
 
     async def stop(self) -> tuple[int, str]:
         assert self.proc is not None
@@ -178,6 +195,21 @@ async def test_run_in_slack_http_mode_end_to_end(tmp_path: Path, fake: FakeSlack
         await until(lambda: fake.calls_to("chat.update"), 15, "the parent's update")
         assert fake.calls_to("chat.update")[0].params["ts"] == parent["ts"]
         assert len(parents(fake)) == 1
+
+        if importlib.util.find_spec("bot.feedback") is None:  # the feedback core lands on its own
+            code, err = await bot.stop()
+            assert code == 0, err
+            pytest.skip("bot.feedback is not in this tree: the buttons' part was not run")
+        answer = await bot.click(parent, "not_relevant")
+        assert answer["response_type"] == "ephemeral" and not answer["text"].startswith(":warning:"), answer
+        answer = await bot.click(parent, "mute")
+        assert answer["response_type"] == "ephemeral" and not answer["text"].startswith(":warning:"), answer
+        feed_server.serve("/ledger.xml", rss([
+            item("l1", "Scale AI raises $1 billion Series F as Accel leads round", "ledger"),
+            item("l2", "Scale AI raises $1 billion from Accel in Series F round, sources say", "ledger")],
+            title="ledger"))
+        await asyncio.sleep(4)  # polled and delivered by now, were it not muted
+        assert [m for m in fake.thread(CHANNEL, parent["ts"])[1:] if not key(m).startswith("context:")] == replies
 
         code, err = await bot.stop()
         assert code == 0, err
