@@ -66,6 +66,7 @@ _IRREGULAR = {
     "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "pay": ("paid",), "forfeit": (),
     "eye": ("eyeing",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
 }
+_PLAIN_WORD = re.compile(r"[\w$€£¥%&'\u2019-]+")
 _WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]|[^\w\s]")
 
 
@@ -154,15 +155,19 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """One written form of a frame's trigger."""
+    """One written form of a frame's trigger, found by its longest word (`key`, at `key_at`)."""
 
     words: tuple[str, ...]
     frame: Frame
     noun: bool
     participle: bool
 
+    @property
+    def key_at(self) -> int:
+        return max(range(len(self.words)), key=lambda n: len(self.words[n]))
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Word:
     text: str  # lowercased; a company token's text is "⟦n⟧"
     start: int
@@ -187,13 +192,13 @@ class FrameEvent:
 
 @dataclass(frozen=True)
 class Lexicon:
-    triggers: dict[str, tuple[Trigger, ...]]  # the first word of each form -> its triggers
+    triggers: dict[str, tuple[tuple[int, Trigger], ...]]  # the longest word of each form -> (its place, trigger)
     roles: frozenset[str]
     stops: frozenset[str]
     not_events: frozenset[str]
     passive: frozenset[str]
     status: tuple[tuple[str, frozenset[str]], ...]  # (status, its words), in order of precedence
-    first_words: re.Pattern  # finds whether a clause has a trigger's first word at all
+    keys: frozenset[str]  # the words that find triggers: a clause with none of them holds no trigger
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -204,7 +209,7 @@ def load_lexicon(path: Path) -> Lexicon:
         raise ConfigError(str(path), None, reason)
 
     words = data.get("words", {})
-    triggers: dict[str, list[Trigger]] = {}
+    triggers: dict[str, list[tuple[int, Trigger]]] = {}
     for raw in data.get("frame", []):
         frame_id = raw.get("id", "?")
         if raw.get("type") not in EVENT_TYPES:
@@ -229,14 +234,13 @@ def load_lexicon(path: Path) -> Lexicon:
         if not forms:
             fail(f"frame {frame_id}: no verbs, phrases or nouns")
         for form, noun, participle in dict.fromkeys(forms):
-            split = tuple(form.split())
-            triggers.setdefault(split[0], []).append(Trigger(split, frame, noun, participle))
-    firsts = sorted(triggers, key=len, reverse=True)
+            trigger = Trigger(tuple(form.split()), frame, noun, participle)
+            triggers.setdefault(trigger.words[trigger.key_at], []).append((trigger.key_at, trigger))
     return Lexicon({k: tuple(v) for k, v in triggers.items()}, frozenset(words.get("roles", [])),
                    frozenset(words.get("stops", [])), frozenset(words.get("not_events", [])),
                    frozenset(words.get("passive", [])),
                    tuple((name, frozenset(listed)) for name, listed in data.get("status", {}).items()),
-                   re.compile(r"(?<![\w$€£])(?:" + "|".join(map(re.escape, firsts)) + r")(?![\w'])"))
+                   frozenset(triggers))
 
 
 _PARTICIPLES = frozenset({"left", "bought", "taken", "won", "got", "gotten", "brought", "cut", "shed", "lost", "put",
@@ -264,15 +268,17 @@ class FrameReader:
         self.people = people  # known person (lowercased) -> their companies
 
     def may_hold(self, lowered: str) -> bool:
-        return self.lexicon.first_words.search(lowered) is not None
+        """Whether a clause has a word that finds a trigger (a cheap look before splitting it into words)."""
+        return not self.lexicon.keys.isdisjoint(_PLAIN_WORD.findall(lowered))
 
     def events(self, slot_text: str, slugs: Callable[[int], str]) -> list[FrameEvent]:
         words = words_of(slot_text)
         found: list[FrameEvent] = []
-        for at, word in enumerate(words):
-            for trigger in self.lexicon.triggers.get(word.text, ()):
+        for position, word in enumerate(words):
+            for key_at, trigger in self.lexicon.triggers.get(word.text, ()):
+                at = position - key_at
                 end = at + len(trigger.words)
-                if tuple(w.text for w in words[at:end]) != trigger.words:
+                if at < 0 or tuple(w.text for w in words[at:end]) != trigger.words:
                     continue
                 if self._dropped(words, at, end, trigger, slot_text):
                     continue
@@ -311,8 +317,7 @@ class FrameReader:
         for a, b in zip(near, near[1:]):  # a name: two capitalised words, neither a company
             if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha():
                 return True
-        lowered = slot_text.lower()
-        return any(name in lowered for name in self.people)
+        return bool(self._people_named(words))
 
     # ---------------------------------------------------------------- step 4: roles
 
@@ -470,12 +475,19 @@ class FrameReader:
         """False when a known person named in the clause belongs to none of the companies bound: the
         person is someone else's ("Meta's Alexandr Wang leaves" is not news of Meta). Known people
         only ever take an event away this way when they contradict the binding; nobody unlisted does."""
-        text = " ".join(w.text for w in words)
         bound = {slugs(s) for s in subjects}
-        for name, companies in self.people.items():
-            if name in text and not bound & set(companies):
-                return False
-        return True
+        return all(bound & set(companies) for companies in self._people_named(words))
+
+    def _people_named(self, words: list[Word]) -> list[list[str]]:
+        """The companies of each known person the clause names (names of two or three words)."""
+        texts = [w.text for w in words]
+        named = []
+        for size in (2, 3):
+            for at in range(len(texts) - size + 1):
+                companies = self.people.get(" ".join(texts[at:at + size]))
+                if companies is not None:
+                    named.append(companies)
+        return named
 
     def _vendor_in_clause(self, words: list[Word], customers: list[int], slugs) -> list[int]:
         customer_slugs = {slugs(c) for c in customers}
