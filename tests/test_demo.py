@@ -219,3 +219,19 @@ def test_the_demo_prints_no_log_lines_unless_asked(demo_run) -> None:
     result = demo_run[0]
     assert "level=" not in result.stdout + result.stderr
     assert "127.0.0.1:" not in result.stdout  # the server's port changes from run to run
+
+
+def readme_demo_excerpt() -> list[str]:
+    """The lines of the README's opening excerpt of `make demo` (`...` marks a cut)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^```\n(.*?)^```\n\(lines from `make demo`", readme, flags=re.M | re.S)
+    assert found, "the README's demo excerpt is gone"
+    lines = [line for line in found.group(1).splitlines() if line.strip() not in ("", "...")]
+    assert len(lines) >= 10, lines
+    return lines
+
+
+def test_the_readme_s_demo_excerpt_is_the_demo_s_output(demo_run) -> None:
+    output = {line.rstrip() for line in demo_run[0].stdout.splitlines()}
+    missing = [line for line in readme_demo_excerpt() if line.rstrip() not in output]
+    assert not missing, "README lines not in `vendorwatch demo`'s output:\n" + "\n".join(missing)
