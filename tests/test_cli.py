@@ -181,3 +181,13 @@ def test_upgrade_result_names_the_three_cases() -> None:
     assert UpgradeResult(("0002",), ("0002",)).action == "current"
     assert database_location("postgresql+psycopg://vw:hunter2@db.example:5432/vw") == \
         "postgresql+psycopg://db.example:5432/vw"
+
+
+def test_settings_shows_the_database_an_unset_url_stands_for(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "XDG_DATA_HOME"}}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    result = subprocess.run([VENDORWATCH, "settings"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (f"DATABASE_URL = sqlite:///{tmp_path / 'xdg' / 'vendorwatch' / 'vendorwatch.db'}  "
+            "[default; sqlite:///data/vendorwatch.db in a checkout]") in result.stdout

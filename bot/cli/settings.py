@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from watchers.errors import UsageError
 from watchers.settings import SettingValue, inspect_settings, invalid_message
+from watchers.storage.location import default_database_url
 
 
 def describe(read: SettingValue) -> str:
@@ -20,7 +22,9 @@ def describe(read: SettingValue) -> str:
     setting = read.setting
     default = "unset" if setting.default is None else setting.default
     if read.origin == "default":
-        where = "default"
+        # DATABASE_URL's default is a relative file only in a checkout (watchers/storage/location.py)
+        where = "default" if read.raw == setting.default or setting.default is None else \
+            f"default; {default} in a checkout"
     else:
         where = f"from {read.origin}; default {default}"
     if read.error is not None:
@@ -28,8 +32,14 @@ def describe(read: SettingValue) -> str:
     return f"{setting.name} = {read.shown}  [{where}]\n    {setting.help}"
 
 
+def in_effect(values: list[SettingValue]) -> list[SettingValue]:
+    """An unset DATABASE_URL stands for a file that depends on where the command runs: show that one."""
+    return [replace(read, raw=default_database_url())
+            if read.setting.name == "DATABASE_URL" and read.origin == "default" else read for read in values]
+
+
 def run(args: argparse.Namespace, settings: object = None) -> int:
-    values = inspect_settings()
+    values = in_effect(inspect_settings())
     print(f"Settings are read from the environment, then from {Path('.env').absolute()} "
           "(the environment wins).\n")
     print("\n".join(describe(read) for read in values))
