@@ -11,7 +11,9 @@ to one channel at once; on SQLite the database's write lock serializes claims.
 Errors: RateLimited -> the row waits Retry-After, and so do the other rows its scope covers
 (the channel, every channel of its workspace or guild, or every channel of the platform);
 TransientError or anything unexpected -> exponential backoff, retried without end (nothing is
-dropped); PermanentError -> the channel's subscriptions are paused with the reason and its rows
+dropped); when the platform is unreachable (a TransientError, a timeout, a refused or dropped
+connection) the channel's later rows wait with the failed one, so that after an outage a
+channel's messages still go in order (a bug in one row's payload holds only that row); PermanentError -> the channel's subscriptions are paused with the reason and its rows
 are held; held rows go back to pending once the channel's subscriptions are active again.
 
 Crash between sending and recording: the row's lease expires and another claim sends it
@@ -81,6 +83,7 @@ class Outcome:
     released: bool = False  # not tried this cycle: back to pending as it was
     sent_at: datetime | None = None
     already_sent: bool = False  # find_sent found it from an earlier try: nothing posted now
+    unreachable: bool = False  # the error says the platform is away: the channel's later rows wait too
 
 
 class OutboxSender:
@@ -267,7 +270,8 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - a TransientError, or a bug: retried with backoff
             log.warning("send failed (attempt %s): %s", claim.attempts, exc, extra=extra,
                         exc_info=not isinstance(exc, (PlatformError, ConnectionError, TimeoutError)))
-            return Outcome(claim, error=f"{exc.__class__.__name__}: {exc}"[:900])
+            return Outcome(claim, error=f"{exc.__class__.__name__}: {exc}"[:900],
+                           unreachable=isinstance(exc, (PlatformError, OSError, TimeoutError)))
 
     async def _record(self, outcomes: list[Outcome], now: datetime) -> None:
         updates = []
@@ -295,6 +299,9 @@ class OutboxSender:
                 delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(o.claim.attempts, 12)) * random.uniform(0.8, 1.2)
                 updates.append({**base, "status": "pending", "next_attempt_at": now + timedelta(seconds=delay),
                                 "last_error": o.error})
+                if o.unreachable:
+                    until = now + timedelta(seconds=delay)
+                    limited[o.claim.channel_pk] = max(until, limited.get(o.claim.channel_pk, until))
         async with session_scope(self.engine) as session:
             if updates:
                 await session.exec(update(Outbox), params=updates)
