@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.commands.feed_health import failing_feeds, failing_note
 from bot.commands.invocation import Context, ensure_channel, find_channel
 from bot.commands.parsing import Command, CommandError, CompanyArgs, parse_company_args, parse_new_company
 from bot.messages import Reply
@@ -100,6 +101,8 @@ async def list_subscriptions(ctx: Context, command: Command) -> Reply:
         channel = await find_channel(session, ctx.request)
         subscriptions = [] if channel is None else list((await session.exec(select(Subscription).where(
             Subscription.channel_pk == channel.id))).all())
+        failing = await failing_feeds(session, [s.company_slug for s in subscriptions], ctx.now) \
+            if subscriptions else []
     if not subscriptions:
         return Reply(text="This channel watches no company yet; try /vendorwatch watch Scale AI.")
     lines = []
@@ -113,4 +116,5 @@ async def list_subscriptions(ctx: Context, command: Command) -> Reply:
     head = f"This channel watches {count} {'company' if count == 1 else 'companies'}:"
     if count > MAX_LISTED:
         lines = lines[:MAX_LISTED] + [f"and {count - MAX_LISTED} more."]
-    return Reply(text="\n".join([head, *lines]))
+    note = failing_note(failing)  # feeds failing for a while: one line, never a message of its own
+    return Reply(text="\n".join([head, *lines, *([note] if note else [])]))
