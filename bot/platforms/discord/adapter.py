@@ -6,6 +6,8 @@ INVALID_SESSION), logs in (a refused token: `PermanentError("Discord rejected th
 syncs the `/vendorwatch` command (to DISCORD_GUILD_ID when set, else globally), connects and waits
 for READY. Intents: GUILDS and GUILD_MESSAGES, no privileged ones. Reconnects and RESUMEs are
 discord.py's. `health()` shows the gateway state, latency, as whom and in how many guilds.
+With several replicas on PostgreSQL only the holder of an advisory lock (lease.py) connects to
+the gateway (and so answers commands and buttons); every replica sends through REST.
 
 Sending. One message is one embed (render.py), `allowed_mentions` none. Every create carries a
 nonce derived from the outbox key, with `enforce_nonce` (discord.py 2.7 adds it): a second create
@@ -42,6 +44,7 @@ from bot.messages import Attachment, Message, Reply
 from bot.platforms.contract import Health, Pace, PermanentError, PlatformError, RateLimited, TransientError
 from bot.platforms.discord import commands as slash
 from bot.platforms.discord.errors import THREAD_EXISTS, as_contract_error, bounded, trace_config
+from bot.platforms.discord.lease import GatewayLease
 from bot.platforms.discord.render import ZWSP, attachment_name, render
 
 log = logging.getLogger("vendorwatch.discord")
@@ -54,7 +57,11 @@ HISTORY_LOOKBACK = 50
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 THREAD_NAME_MAX = 100
 NONCE_PREFIX = "vw"
+LEASE_CHECK_SECONDS = 15.0  # a replica takes the gateway over this soon after its holder died
 REQUESTS_PER_SECOND = 45  # Discord allows a bot 50 requests a second in all; stay under it
+
+
+_POINTED: list[Any] = []  # the original REST base and gateway, then one entry per platform pointing them
 
 
 def nonce_of(key: str) -> str:
@@ -99,7 +106,8 @@ class DiscordPlatform:
     def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
                  send_bound: float = SEND_BOUND_SECONDS, ready_timeout: float = READY_TIMEOUT_SECONDS,
                  guild_ready_timeout: float = GUILD_READY_SECONDS, fast_identify: bool = False,
-                 command_deadline: float = slash.COMMAND_DEADLINE_SECONDS):
+                 command_deadline: float = slash.COMMAND_DEADLINE_SECONDS,
+                 lease_check_seconds: float = LEASE_CHECK_SECONDS):
         self.settings = settings
         self.engine = engine
         self.commands = commands
@@ -114,8 +122,11 @@ class DiscordPlatform:
         self.command_deadline = command_deadline
         self.on_answer: Callable[[str, Reply | None], None] | None = None  # tests watch what users saw
         self.client: VendorwatchClient | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._saved: tuple[str, Any] | None = None
+        self._task: asyncio.Task[None] | None = None  # the gateway connection, on the replica that holds it
+        self._watcher: asyncio.Task[None] | None = None
+        self._lease = GatewayLease(engine) if GatewayLease.needed(engine) else None
+        self.lease_check_seconds = lease_check_seconds
+        self._pointed = False
         self._sent: dict[tuple[str, str], str] = {}  # (channel or thread id, nonce) -> message id
         self._forum: dict[str, bool] = {}
         self._threads: set[str] = set()
@@ -125,33 +136,39 @@ class DiscordPlatform:
     # Lifecycle
 
     def _point(self, gateway: str | None = None) -> None:
+        """discord.py's REST base and default gateway (class attributes) set to DISCORD_API_URL's."""
         if self.api_url is None:
             return
-        if self._saved is None:
-            self._saved = (discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        if not self._pointed:
+            self._pointed = True
+            if not _POINTED:
+                _POINTED.append((discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY))
+            _POINTED.append(None)
         discord.http.Route.BASE = self.api_url
         if gateway:
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
     def _unpoint(self) -> None:
-        if self._saved is not None:
-            discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
-            self._saved = None
+        """Restored when the last platform that pointed them lets go (tests start several)."""
+        if self._pointed:
+            self._pointed = False
+            _POINTED.pop()
+            if len(_POINTED) == 1:
+                discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = _POINTED.pop()
 
     async def start(self) -> None:
         if not self.token:
             raise PermanentError("DISCORD_BOT_TOKEN is not set")
         self._point()
-        client = VendorwatchClient(self, guild_ready_timeout=self.guild_ready_timeout)
-        client.fast_identify = self.fast_identify
-        self.client = client
         try:
-            await client.login(self.token)
+            client = await self._login()
             _, gateway, _ = await client.http.get_bot_gateway()
             self._point(gateway)
-            await slash.sync(client, self.guild_id)
-            self._task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
-            await self._wait_ready(client)
+            if self._lease is None or await self._lease.try_take():
+                await self._connect(client)
+            else:
+                log.info("another replica holds the Discord gateway: this one sends through REST and takes over "
+                         "when it goes")
         except discord.LoginFailure:
             await self.stop()
             raise PermanentError("Discord rejected the bot token") from None
@@ -164,7 +181,46 @@ class DiscordPlatform:
         except Exception as exc:  # noqa: BLE001 - one clear line for the runner
             await self.stop()
             raise TransientError(f"cannot connect to Discord: {exc.__class__.__name__}: {exc}"[:300]) from exc
-        log.info("discord connected as %s in %d guild(s)", client.user, len(client.guilds))
+        if self._lease is not None:
+            self._watcher = asyncio.create_task(self._watch_lease(), name="discord-gateway-lease")
+        log.info("discord connected as %s in %d guild(s)%s", self.client.user, len(self.client.guilds),
+                 "" if self._task else " (REST only)")
+
+    async def _login(self) -> VendorwatchClient:
+        client = VendorwatchClient(self, guild_ready_timeout=self.guild_ready_timeout)
+        client.fast_identify = self.fast_identify
+        self.client = client
+        await client.login(self.token)
+        return client
+
+    async def _connect(self, client: VendorwatchClient) -> None:
+        """Sync the commands, open the gateway and wait for READY."""
+        await slash.sync(client, self.guild_id)
+        self._task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+        await self._wait_ready(client)
+
+    async def _watch_lease(self) -> None:
+        """Take the gateway over when its holder goes; let it go when the lock is lost to another replica."""
+        assert self._lease is not None
+        while True:
+            await asyncio.sleep(self.lease_check_seconds)
+            try:
+                if self._task is None:
+                    if await self._lease.try_take():
+                        log.info("this replica takes over the Discord gateway")
+                        await self._connect(self.client)
+                elif not await self._lease.still_held() and not await self._lease.try_take():
+                    log.error("another replica took the Discord gateway; this one goes back to REST only")
+                    old, self._task = self.client, None
+                    await asyncio.wait_for(old.close(), STOP_SECONDS)
+                    await self._login()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - tried again at the next check
+                log.exception("the Discord gateway lease check failed")
+                if self._task is not None and self._task.done():
+                    self._task = None  # the takeover did not connect: let another replica try
+                    await self._lease.release()
 
     async def _wait_ready(self, client: VendorwatchClient) -> None:
         ready = asyncio.ensure_future(client.wait_until_ready())
@@ -182,8 +238,12 @@ class DiscordPlatform:
         raise TransientError(f"the Discord gateway was not ready within {self.ready_timeout:g} s")
 
     async def stop(self) -> None:
-        client, task = self.client, self._task
-        self._task = None
+        client, task, watcher = self.client, self._task, self._watcher
+        self._task = self._watcher = None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
         try:
             if client is not None and not client.is_closed():
                 with contextlib.suppress(Exception, asyncio.TimeoutError):
@@ -196,10 +256,15 @@ class DiscordPlatform:
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(task, 0.5)
         finally:
+            if self._lease is not None:
+                await self._lease.release()
             self._unpoint()
 
     async def health(self) -> Health:
         client = self.client
+        if client is not None and self._task is None and self._watcher is not None and not client.is_closed():
+            return Health(client.user is not None, client.user is not None,
+                          identity=f"{client.user}, REST only (another replica holds the gateway)")
         if client is None or self._task is None:
             return Health(False, False, detail="discord: not started")
         if client.is_closed() or self._task.done():
