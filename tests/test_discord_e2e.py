@@ -175,6 +175,8 @@ async def test_run_with_discord_end_to_end(tmp_path: Path, fake: FakeDiscord, fe
         assert (await bot.health())["platforms"]["discord"]["ok"]
 
         code, err = await bot.stop()
+        if os.environ.get("VW_SHOW_STDERR"):
+            print(err)
         assert code == 0, err
         assert "Traceback" not in err
     finally:

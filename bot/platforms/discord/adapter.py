@@ -83,6 +83,7 @@ class VendorwatchClient(discord.AutoShardedClient):
     fast_identify = False  # tests: no 5 s wait before a re-IDENTIFY
 
     def __init__(self, platform: "DiscordPlatform", **options: Any):
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warning about it
         super().__init__(intents=least_intents(), allowed_mentions=discord.AllowedMentions.none(),
                          http_trace=trace_config(), max_ratelimit_timeout=30.0, **options)
         self.platform = platform
