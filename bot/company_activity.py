@@ -3,6 +3,11 @@
 Shared by the company card (`lookup`, 90 days) and the weekly digest. One real event is counted
 once however many outlets covered it: events are de-duplicated per story (or per item when the
 item joined no story). An item's time is its published time, else when it was first seen.
+
+A leadership change is one move however it was reported: in one story, the early "its founder
+joins Meta" and the later "CEO Alexandr Wang leaves for Meta" are the same event of Scale AI
+(the named person wins), and a person leaving one company for another is one move with two sides,
+each side knowing the other (`EventRecord.also_at`), so that totals count it once (`event_key`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ class EventRecord:
     round: str | None = None
     person: str | None = None
     role: str | None = None
+    also_at: tuple[str, ...] = ()  # a leadership move's other sides: the other companies of the same move
+
+
+def event_key(event: EventRecord) -> tuple:
+    """What makes an event one real event across companies: a move with two sides is one."""
+    if event.type == "leadership_change" and event.also_at:
+        sides = frozenset((event.subject, *event.also_at))
+        return (event.group, event.type, sides, (event.person or "").lower() or None)
+    return (event.group, event.type, event.subject, event.counterparty, event.person)
+
+
+def distinct_events(events: Iterable[EventRecord]) -> list[EventRecord]:
+    """Each real event once (the two sides of a move counted once; an unnamed side joins a named one)."""
+    chosen: dict[tuple, EventRecord] = {}
+    for event in events:
+        chosen.setdefault(event_key(event), event)
+    named = {key[:3] for key in chosen if key[1] == "leadership_change" and len(key) == 4 and key[3]}
+    return [e for k, e in chosen.items()
+            if not (k[1] == "leadership_change" and len(k) == 4 and k[3] is None and k[:3] in named)]
 
 
 @dataclass(frozen=True)
@@ -118,7 +142,10 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
         for event in item.events:
             if event.subject not in result or event.status == "denied" or event.type not in EVENT_TYPES:
                 continue
-            _add_event(result[event.subject], seen_events, group, event, item)
+            if event.type == "leadership_change":
+                _add_move(result[event.subject], group, event, item, _other_sides(event, item.events))
+            else:
+                _add_event(result[event.subject], seen_events, group, event, item)
         involved = set(item.companies or []) | {e.subject for e in item.events} | {e.counterparty for e in item.events}
         for slug in involved & set(wanted):
             if group in seen_stories[slug]:
@@ -144,6 +171,33 @@ def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, ev
         type=event.type, subject=event.subject, counterparty=event.counterparty, when=item_time(item),
         title=item.title, link=item.link, story_id=item.story_id, group=group, status=event.status or "done",
         amount_usd=amount, round=event.round, person=event.person, role=event.role))
+
+
+def _same_move(a: Any, b: Any) -> bool:
+    """Two leadership events of one item or story are one move unless they name different people."""
+    return not a.person or not b.person or a.person.lower() == b.person.lower()
+
+
+def _other_sides(event: Event, events: list[Event]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(e.subject for e in events if e.type == "leadership_change" and e.subject
+                               and e.subject != event.subject and e.status != "denied" and _same_move(e, event)))
+
+
+def _add_move(activity: CompanyActivity, group: str, event: Event, item: Item, sides: tuple[str, ...]) -> None:
+    """A leadership event, merged into the same move already reported in this story (the named person wins)."""
+    for index, known in enumerate(activity.events):
+        if known.type == "leadership_change" and known.group == group and _same_move(known, event):
+            also_at = tuple(dict.fromkeys((*known.also_at, *sides)))
+            if not known.person and event.person:
+                known = replace(known, person=event.person, role=event.role or known.role)
+            elif not known.role and event.role:
+                known = replace(known, role=event.role)
+            activity.events[index] = replace(known, also_at=also_at)
+            return
+    activity.events.append(EventRecord(
+        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item_time(item),
+        title=item.title, link=item.link, story_id=item.story_id, group=group, status=event.status or "done",
+        person=event.person, role=event.role, also_at=sides))
 
 
 def _story_record(group: str, item: Item, story: Story | None) -> StoryRecord:

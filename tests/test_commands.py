@@ -42,17 +42,17 @@ async def test_watch_again_updates_types(core: CommandCore) -> None:
     assert await ask(core, "watch remotasks funding") == \
         "Now watching Scale AI (scale-ai) in this channel: funding."
     assert await ask(core, "watch SCALE-AI funding leadership customer-loss") == (
-        "Updated Scale AI (scale-ai) in this channel: now funding, leadership_change, customer_loss "
+        "Updated Scale AI (scale-ai) in this channel: now funding, leadership change, customer loss "
         "(was funding).")
     assert await ask(core, 'watch "Scale AI"') == (
         "Updated Scale AI (scale-ai) in this channel: now all event types "
-        "(was funding, leadership_change, customer_loss).")
+        "(was funding, leadership change, customer loss).")
     assert await ask(core, "watch scale ai") == "Already watching Scale AI (scale-ai) in this channel: all event types."
 
 
 async def test_watch_multi_word_company_with_types(core: CommandCore) -> None:
     assert await ask(core, "watch Thinking Machines Lab leadership") == \
-        "Now watching Thinking Machines Lab (thinking-machines) in this channel: leadership_change."
+        "Now watching Thinking Machines Lab (thinking-machines) in this channel: leadership change."
 
 
 async def test_watch_unpauses_and_says_so(core: CommandCore, engine) -> None:  # noqa: ANN001

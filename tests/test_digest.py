@@ -73,7 +73,7 @@ async def subscribe(core: CommandCore, channel_id: str = "C1") -> int:
 EXPECTED = "\n".join([
     "Weekly digest: Nov 16 to Nov 22, 2026",
     "OpenAI: funding 1; raised $500M",
-    "Scale AI: funding 1, leadership_change 1, customer_loss 1; raised $1.2B; leadership: Jane Doe (CFO); "
+    "Scale AI: funding 1, leadership change 1, customer loss 1; raised $1.2B; leadership: Jane Doe (CFO); "
     "customers lost: OpenAI",
     "Top stories",
     "Scale AI raises $1B from Meta <https://news.example/scale-1b> (3 outlets)",
@@ -81,7 +81,7 @@ EXPECTED = "\n".join([
     "OpenAI winds down work with Scale AI (1 outlet)",
     "Scale AI names Jane Doe CFO (1 outlet)",
     "Quiet this week: Appen, Mercor",
-    "Events: funding 2, leadership_change 1, customer_loss 1",
+    "Events: funding 2, leadership change 1, customer loss 1",
     "Money raised: $1.7B",
     "4 watched, 2 with news, 2 quiet",
     "(attached: digest-2026-11-16.png)",

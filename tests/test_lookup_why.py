@@ -68,7 +68,7 @@ async def test_lookup_card(core: CommandCore, engine) -> None:  # noqa: ANN001
         "Google signs data deal with Scale AI (1 outlet, 2026-11-22)",
         "Scale AI names Jane Doe CFO <https://news.example/cfo> (1 outlet, 2026-11-20)",
         "OpenAI winds down work with Scale AI (1 outlet, 2026-11-05)",
-        "Events, last 90 days: funding 1, leadership_change 1, customer_loss 1, partnership 1",
+        "Events, last 90 days: funding 1, leadership change 1, customer loss 1, partnership 1",
         "Latest funding: $1.2B (Series F) from Meta on 2026-11-15: Scale AI raises $1B from Meta",
         "Leadership changes: Jane Doe (CFO), 2026-11-20",
         "Customers gained: Google",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.company_activity import CompanyActivity, EventRecord, format_usd, load_activity
 from bot.messages import Block, Field, Link, Message, Strong
+from bot.wording import counts_text, person_text
 from watchers.rules.registry import Company
 from watchers.storage.db import session_scope
 
@@ -28,7 +29,7 @@ def build_company_card(company: Company, activity: CompanyActivity, name_of: Cal
                        days: int = CARD_DAYS) -> Message:
     counts = activity.counts()
     fields = [Field(f"Events, last {days} days",
-                    ", ".join(f"{kind} {n}" for kind, n in counts.items()) if counts else "none found")]
+                    counts_text(counts) if counts else "none found")]
     funding = activity.of_type("funding")
     if funding:
         fields.append(Field("Latest funding", _funding_line(funding, name_of)))
@@ -73,10 +74,8 @@ def _funding_line(funding: list[EventRecord], name_of: Callable[[str], str]) -> 
 
 
 def _leadership_line(event: EventRecord) -> str:
-    if event.person:
-        role = f" ({event.role})" if event.role else ""
-        return f"{event.person}{role}, {event.when:%Y-%m-%d}"
-    return f"{event.title}, {event.when:%Y-%m-%d}"
+    """The person and role, never the headline in the person's place."""
+    return f"{person_text(event.person, event.role)}, {event.when:%Y-%m-%d}"
 
 
 def _listed(values: list[str]) -> str:

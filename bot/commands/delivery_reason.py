@@ -2,7 +2,7 @@
 
 First what was sent (the channel's alert for the story lists the item keys it got, the outbox
 rows say how far they went); else why fan-out did not choose the channel, in the order the
-pipeline decides: history, events, subscription, event types, pause, timing. The choice itself is
+pipeline decides: history, events, a mute of the story here, subscription, event types, pause, timing. The choice itself is
 fan-out's own function (`bot.delivery.fanout.subscribed_channels`), so the answer cannot drift from it.
 """
 
@@ -15,8 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.subscriptions import describe_types
 from bot.delivery.fanout import event_parties, subscribed_channels
+from bot.feedback import story_feedback
+from bot.wording import type_words
 from watchers.models import Event
 from watchers.storage.delivery import Alert, Channel, ItemFanout, Outbox, Subscription
+from watchers.storage.feedback import StoryFeedback
 from watchers.storage.stories import Story
 from watchers.storage.tables import Item
 
@@ -34,6 +37,9 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
         sent = await _what_was_sent(session, item, story, channel)
         if sent is not None:
             return sent
+        mute = next((f for f in await story_feedback(session, story.id, channel.id) if f.kind == "mute"), None)
+        if mute is not None:
+            return f"not sent: its story was {feedback_line(mute)}, so its later coverage stays out of here."
     selected = await subscribed_channels(session, events)  # fan-out's own choice of channels
     if channel is None or channel.id not in selected:
         return await _why_not_selected(session, events, channel, name_of)
@@ -49,6 +55,23 @@ async def explain_delivery(session: AsyncSession, item: Item, story: Story | Non
         return (f"not sent: when it was delivered ({fanned_out.done_at:%Y-%m-%d %H:%M} UTC) this channel did not "
                 f"watch {name_of(first_sub.company_slug)} yet (since {first_sub.created_at:%Y-%m-%d %H:%M} UTC).")
     return "not sent: no message was queued for this channel when it was delivered."
+
+
+def feedback_line(row: StoryFeedback) -> str:
+    """"muted in this channel by Ana (2025-06-12)" or "marked not relevant by Ana (rule funding.stake)"."""
+    who = f" by {row.user}" if row.user else ""
+    if row.kind == "mute":
+        return f"muted in this channel{who} ({row.created_at:%Y-%m-%d})"
+    rules = f" (rule{'s' if len(row.rules) > 1 else ''} {', '.join(row.rules)})" if row.rules else ""
+    return f"marked not relevant{who}{rules}"
+
+
+async def feedback_notes(session: AsyncSession, story: Story | None, channel: Channel | None) -> str | None:
+    """This channel's feedback on the story, one line each; None when there is none."""
+    if story is None or channel is None:
+        return None
+    rows = await story_feedback(session, story.id, channel.id)
+    return "\n".join(feedback_line(r) for r in rows) or None
 
 
 async def _what_was_sent(session: AsyncSession, item: Item, story: Story, channel: Channel) -> str | None:
@@ -79,7 +102,7 @@ async def _why_not_selected(session: AsyncSession, events: list[Event], channel:
               or any(e.type in s.event_types for e in events if s.company_slug in (e.subject, e.counterparty))]
     if not wanted:
         sub = watched[0]
-        kinds = ", ".join(dict.fromkeys(e.type or "?" for e in events if sub.company_slug in (e.subject, e.counterparty)))
+        kinds = ", ".join(dict.fromkeys(type_words(e.type or "?") for e in events if sub.company_slug in (e.subject, e.counterparty)))
         return (f"not sent: this channel watches {name_of(sub.company_slug)} only for "
                 f"{describe_types(sub.event_types)}, and this item is {kinds}.")
     sub = next((s for s in wanted if s.paused_reason), None)

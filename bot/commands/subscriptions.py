@@ -9,6 +9,7 @@ from bot.commands.feed_health import failing_feeds, failing_note
 from bot.commands.invocation import Context, ensure_channel, find_channel
 from bot.commands.parsing import Command, CommandError, CompanyArgs, parse_company_args, parse_new_company
 from bot.messages import Reply
+from bot.wording import types_text
 from watchers.rules.registry import Company
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Subscription
@@ -19,7 +20,7 @@ MAX_LISTED = 50  # lines of `list`, to stay within one chat message
 
 
 def describe_types(types: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(types) if types else "all event types"
+    return types_text(types) if types else "all event types"
 
 
 async def watch(ctx: Context, command: Command) -> Reply:
@@ -42,7 +43,8 @@ async def watch(ctx: Context, command: Command) -> Reply:
             if not isinstance(parsed, CompanyArgs):
                 raise ctx.unknown_company(parsed)
             company, types = parsed.company, parsed.types
-        return Reply(text=added_note + await _subscribe(ctx, session, company, types))
+        # a new subscription concerns everyone in the channel: confirmed in public
+        return Reply(text=added_note + await _subscribe(ctx, session, company, types), ephemeral=False)
 
 
 async def _subscribe(ctx: Context, session, company: Company, types: tuple[str, ...]) -> str:  # noqa: ANN001

@@ -16,10 +16,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.invocation import Context, find_channel
-from bot.commands.delivery_reason import explain_delivery
+from bot.commands.delivery_reason import explain_delivery, feedback_notes
 from bot.commands.parsing import Command, CommandError
 from bot.company_activity import format_usd
 from bot.messages import Field, Message, Reply
+from bot.wording import person_text, type_words
 from watchers.feeds.normalize import canonical_link
 from watchers.storage.db import session_scope
 from watchers.storage.stories import Story
@@ -102,6 +103,7 @@ async def why(ctx: Context, command: Command) -> Reply:
         story = await session.get(Story, item.story_id) if item.story_id is not None else None
         channel = await find_channel(session, ctx.request)
         decision = await explain_delivery(session, item, story, channel, ctx.directory.name_of)
+        feedback = await feedback_notes(session, story, channel)
     name_of = ctx.directory.name_of
     fields = [
         Field("Feed", _feed_line(item, feed)),
@@ -109,6 +111,8 @@ async def why(ctx: Context, command: Command) -> Reply:
         Field("Story", _story_line(story)),
         Field("This channel", decision),
     ]
+    if feedback:
+        fields.append(Field("Feedback here", feedback))
     return Reply(message=Message(title=f"Why: {item.title}", url=item.link, fields=tuple(fields), accent="info"))
 
 
@@ -129,13 +133,13 @@ def _rules_line(item: Item, name_of) -> str:  # noqa: ANN001
         return "no tracked company mentioned"
     lines = []
     for event in item.events:
-        text = f"{event.type or '?'} of {name_of(event.subject or '?')}"
+        text = f"{type_words(event.type or '?')} of {name_of(event.subject or '?')}"
         if event.counterparty:
             text += f" with {name_of(event.counterparty)}"
         if event.amount_usd is not None:
             text += f", {format_usd(event.amount_usd)}"
-        if event.person:
-            text += f", {event.person}" + (f" ({event.role})" if event.role else "")
+        if event.person or event.role:
+            text += ", " + person_text(event.person, event.role)
         if event.status and event.status != "done":
             text += f" [{event.status}]"
         if event.rule:

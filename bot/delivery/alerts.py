@@ -9,23 +9,20 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Sequence
 
 from bot.company_activity import format_usd
-from bot.messages import Block, Field, Link, Message
+from bot.messages import Action, Block, Field, Link, Message
+from bot.wording import person_text, type_label
 from watchers.models import Event
 from watchers.storage.stories import Story
 
 NameOf = Callable[[str], str]
 
-EVENT_LABELS = {
-    "funding": "Funding", "leadership_change": "Leadership change", "customer_loss": "Customer loss",
-    "acquisition": "Acquisition", "layoffs": "Layoffs", "partnership": "Partnership", "legal": "Legal",
-}
 STATUS_LABELS = {"in_talks": "in talks", "rumored": "rumored", "denied": "denied", "planned": "planned"}
 MAX_OUTLETS_SHOWN = 8
 MAX_REASONS_SHOWN = 4
 
 
 def label(event_type: str) -> str:
-    return EVENT_LABELS.get(event_type, event_type.replace("_", " ").capitalize())
+    return type_label(event_type)
 
 
 def name_resolver(registry: Any | None) -> NameOf:
@@ -58,10 +55,8 @@ def event_line(event: Event, name_of: NameOf) -> str:
         facts.append(f"valuation {format_usd(event.valuation_usd)}")
     if event.round:
         facts.append(event.round)
-    if event.person:
-        facts.append(event.person + (f" ({event.role})" if event.role else ""))
-    elif event.role:
-        facts.append(event.role)
+    if event.person or event.role:
+        facts.append(person_text(event.person, event.role))  # never a bare role in a person's place
     status = STATUS_LABELS.get(event.status or "done")
     text = head + (": " + ", ".join(facts) if facts else "")
     return text + (f" [{status}]" if status else "")
@@ -97,6 +92,14 @@ def headline_block(title: str, link: str | None, outlet: str | None = None) -> B
     return Block(tuple(parts))
 
 
+def story_actions(story: Story) -> tuple[Action, ...]:
+    """The buttons of a parent alert: open the article, mute the story here, not relevant."""
+    value = f"story:{story.id}"
+    opened = (Action("open", "Open article", url=story.link),) if story.link else ()
+    return (*opened, Action("mute", "Mute this story", value=value),
+            Action("not_relevant", "Not relevant", value=value))
+
+
 def story_alert(story: Story, *, watched: Sequence[str], name_of: NameOf) -> Message:
     """The parent message of a story in one channel: company, event types, facts, best headline, outlets, why."""
     subjects = list(dict.fromkeys([story.subject, *(e.subject for e in story.events if e.subject)]))
@@ -109,7 +112,7 @@ def story_alert(story: Story, *, watched: Sequence[str], name_of: NameOf) -> Mes
     ]
     return Message(title=title, url=story.link, blocks=(headline_block(story.title, story.link),),
                    fields=tuple(fields), footer=f"story {story.id} \u00b7 first seen {story.first_seen_at:%Y-%m-%d %H:%M} UTC",
-                   accent=story.event_types[0] if story.event_types else "info")
+                   accent=story.event_types[0] if story.event_types else "info", actions=story_actions(story))
 
 
 def coverage_reply(items: Sequence[dict[str, Any]]) -> Message:

@@ -10,6 +10,9 @@ subscription to one of its subjects (and to one of its event types, when narrowe
   while it waits; while the parent itself is unsent its text is simply refreshed;
 - an item bringing an event type the channel has not seen in this story: a flagged reply.
 
+A channel that muted the story (the alert's button, bot.feedback) gets nothing more of it; rows
+queued before the click may still go.
+
 Idempotent: an item is fanned out once (the item_fanout row is inserted first, in the same
 transaction; a second replica doing the same item fails on its primary key and rolls back),
 every outbox row has a unique idempotency key, and Alert.item_keys records what each channel
@@ -29,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.alerts import NameOf, coverage_reply, name_resolver, new_type_reply, story_alert
 from bot.delivery.thread_context import build_context
+from bot.feedback import muted_channels
 from watchers.models import Event
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
@@ -98,6 +102,8 @@ async def fan_out_item(session: AsyncSession, item_id: int, settings: Settings, 
     channels = await subscribed_channels(session, item.events)
     for channel_pk in await _alerted_channels(session, story):
         channels.setdefault(channel_pk, [])
+    for channel_pk in await muted_channels(session, story.id):
+        channels.pop(channel_pk, None)
     created = 0
     for channel_pk, watched in channels.items():
         created += await _fan_out_to_channel(session, item, story, channel_pk, watched, settings, now, registry,

@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.company_activity import CompanyActivity, StoryRecord, format_usd, load_activity
+from bot.company_activity import CompanyActivity, StoryRecord, distinct_events, format_usd, load_activity
 from bot.digest.chart import render_digest_chart
 from bot.digest.trend import TREND_WEEKS, load_trend
 from bot.messages import Attachment, Block, Field, Link, Message, Strong
+from bot.wording import counts_text, person_text
 from watchers.models import EVENT_TYPES
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Subscription
+from watchers.storage.feedback import StoryFeedback
 from watchers.storage.tables import TrackedCompany
 
 TOP_STORIES = 5
@@ -78,10 +80,14 @@ async def build_digest(engine: AsyncEngine, channel_pk: int, week_start: date, s
         slugs = [s.company_slug for s in subscriptions]
         names = await _names(session, slugs, registry)
         activity = await load_activity(session, slugs, since, until)
+        marks = list((await session.exec(select(StoryFeedback).where(
+            StoryFeedback.channel_pk == channel_pk, StoryFeedback.kind == "not_relevant",
+            StoryFeedback.created_at >= since, StoryFeedback.created_at < until))).all())
     weeks = [CompanyWeek(s.company_slug, names[s.company_slug], activity[s.company_slug].only(s.event_types))
              for s in subscriptions]
     weeks.sort(key=lambda w: w.name.lower())
-    message = compose_digest(weeks, week_start, lambda slug: _name_of(slug, names, registry))
+    message = compose_digest(weeks, week_start, lambda slug: _name_of(slug, names, registry),
+                             not_relevant=[m.companies for m in marks])
     active = {w.name: w.activity.counts() for w in weeks if w.activity.events}
     if not active:
         return message
@@ -119,8 +125,11 @@ def _name_of(slug: str, names: dict[str, str], registry: Any) -> str:
     return company.name if company is not None else slug
 
 
-def compose_digest(weeks: list[CompanyWeek], week_start: date, name_of: Callable[[str], str]) -> Message:
-    """The digest text (no chart): pure, for tests and previews."""
+def compose_digest(weeks: list[CompanyWeek], week_start: date, name_of: Callable[[str], str],
+                   not_relevant: list[list[str]] = ()) -> Message:
+    """The digest text (no chart): pure, for tests and previews.
+
+    `not_relevant`: per alert marked not relevant in this channel that week, the companies of its story."""
     last_day = week_start + timedelta(days=6)
     title = f"Weekly digest: {week_start:%b} {week_start.day} to {last_day:%b} {last_day.day}, {last_day.year}"
     if not weeks:
@@ -143,30 +152,42 @@ def compose_digest(weeks: list[CompanyWeek], week_start: date, name_of: Callable
             blocks.append(Block.of(head, f" ({story.outlets} outlet{'s' if story.outlets != 1 else ''})"))
     if quiet:
         blocks.append(Block.of(Strong("Quiet this week"), ": " + ", ".join(quiet)))
-    totals = {kind: sum(w.activity.counts().get(kind, 0) for w in active) for kind in EVENT_TYPES}
+    distinct = distinct_events(e for w in active for e in w.activity.events)  # a move's two sides once
+    totals = {kind: sum(1 for e in distinct if e.type == kind) for kind in EVENT_TYPES}
     totals = {kind: n for kind, n in totals.items() if n}
-    fields = [Field("Events", ", ".join(f"{kind} {n}" for kind, n in totals.items()) if totals else "none")]
+    fields = [Field("Events", counts_text(totals) if totals else "none")]
     raised = sum(w.activity.money_raised() for w in active)
     if raised:
         fields.append(Field("Money raised", format_usd(raised)))
+    if not_relevant:
+        fields.append(Field("Marked not relevant here", not_relevant_line(not_relevant, weeks)))
     footer = f"{len(weeks)} watched, {len(active)} with news, {len(quiet)} quiet"
     return Message(title=title, blocks=tuple(blocks), fields=tuple(fields), footer=footer, accent="info")
 
 
 def company_summary(activity: CompanyActivity, name_of: Callable[[str], str]) -> str:
     """`funding 1, layoffs 1; raised $1.2B; leadership: Jane Doe (CFO); customers lost: OpenAI`."""
-    parts = [", ".join(f"{kind} {n}" for kind, n in activity.counts().items())]
+    parts = [counts_text(activity.counts())]
     raised = activity.money_raised()
     if raised:
         parts.append(f"raised {format_usd(raised)}")
-    moves = [f"{e.person} ({e.role})" if e.person and e.role else (e.person or e.title)
-             for e in activity.of_type("leadership_change")]
+    moves = [person_text(e.person, e.role) + (
+             f", a move between {name_of(e.subject)} and {' and '.join(name_of(s) for s in e.also_at)}"
+             if e.also_at else "") for e in activity.of_type("leadership_change")]
     if moves:
         parts.append("leadership: " + _names_list(moves))
     for label, slugs in (("customers lost", activity.customers_lost()), ("customers won", activity.customers_won())):
         if slugs:
             parts.append(f"{label}: " + _names_list([name_of(s) for s in slugs]))
     return "; ".join(parts)
+
+
+def not_relevant_line(marks: list[list[str]], weeks: list[CompanyWeek]) -> str:
+    """"3 alerts: Scale AI 2, Mercor 1" (per watched company of the marked stories), or "3 alerts"."""
+    total = len(marks)
+    head = f"{total} alert{'s' if total != 1 else ''}"
+    per = [(w.name, n) for w in weeks if (n := sum(1 for companies in marks if w.slug in companies))]
+    return head + (": " + ", ".join(f"{name} {n}" for name, n in per) if per else "")
 
 
 def _names_list(values: list[str]) -> str:
