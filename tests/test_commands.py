@@ -29,7 +29,7 @@ async def ask(core: CommandCore, text: str, channel_id: str = "C1") -> str:
 
 async def test_watch_creates_channel_and_subscription(core: CommandCore, engine) -> None:  # noqa: ANN001
     reply = await core.handle(request("watch Scale AI"))
-    assert not reply.is_error
+    assert not reply.is_error and not reply.ephemeral  # the channel sees who subscribed it to what
     assert reply.text == "Now watching Scale AI (scale-ai) in this channel: all event types."
     async with session_scope(engine) as session:
         channel = (await session.exec(select(Channel))).one()

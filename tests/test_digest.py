@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.commands import CommandCore
 from bot.digest.build import build_digest, week_start_for
 from bot.digest.chart import render_digest_chart
+from tests.shared_data import VENDORWATCH
 from bot.cli import digest as digest_cli
 from bot.cli.digest import parse_channel_arg
 from bot.digest.job import DigestJob, enqueue_digest, enqueue_weekly_digests
@@ -183,12 +184,17 @@ async def test_job_schedule_and_catch_up(engine, settings) -> None:  # noqa: ANN
         late.stop()
     finally:
         scheduler.shutdown(wait=False)
-    own = DigestJob(engine, settings, test_registry(), clock=lambda: NOW)
-    own.start()  # its own scheduler, as `vendorwatch run` uses it
-    utc = own.next_run_time().astimezone(timezone.utc)
-    assert (utc.weekday(), utc.hour, utc.minute) == (0, 9, 0) and utc - utcnow() <= timedelta(days=7)
-    own.stop()
-    own.stop()  # twice is harmless
+    running = AsyncIOScheduler(timezone=timezone.utc)  # the runner's one scheduler, started
+    running.start()
+    try:
+        job = DigestJob(engine, settings, test_registry(), clock=lambda: NOW)
+        job.start(running)
+        utc = job.next_run_time().astimezone(timezone.utc)
+        assert (utc.weekday(), utc.hour, utc.minute) == (0, 9, 0) and utc - utcnow() <= timedelta(days=7)
+        job.stop()
+        job.stop()  # twice is harmless
+    finally:
+        running.shutdown(wait=False)
 
 
 def test_chart_is_a_png_even_with_awkward_names() -> None:
@@ -206,7 +212,7 @@ def test_channel_argument_format(text: str) -> None:
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url, "SEED_FEEDS": "0"}
-    return subprocess.run([str(ROOT / ".venv/bin/vendorwatch"), "digest", *args], capture_output=True, text=True,
+    return subprocess.run([str(VENDORWATCH), "digest", *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=60)
 
 
