@@ -141,6 +141,8 @@ class RulesEngine:
                 if hit.background:
                     continue
                 slugs.setdefault(hit.slug)
+                if _in_background(text, hit.start, hit.end):
+                    continue  # a company of the item, but no role in its events
                 parts.append(text[last:hit.start])
                 token = f"\u27e6{len(tokens)}\u27e7"
                 parts.append(token)
@@ -161,13 +163,17 @@ class RulesEngine:
         pending: dict[int, tuple] = {}
         slots = _ItemSlots(tokens, by_token, primary, self._people)
         has_primary = bool(primary)
+        commentary = bool(_COMMENTARY.search(texts[0])) if titles else False
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
+            if commentary or _no_event_told(text):
+                continue  # an opinion piece or a question tells no event
             where = "title" if index < titles else "summary"
-            events.extend(self._clause_events(text, slot_text, where, has_primary, slots, pending))
+            events.extend(e for e in self._clause_events(text, slot_text, where, has_primary, slots, pending)
+                          if not _hedged(_render(pending[id(e)][1].group(0), tokens)))
         events = _resolve(events)
         for event in events:
             _complete(event, tokens, *pending[id(event)])
-        if self.frames is not None:
+        if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events))
         return Classification(companies, events, mentions)
 
@@ -179,7 +185,7 @@ class RulesEngine:
         made: dict[tuple[str, str, str | None], Event] = {}
         slug_of = lambda n: tokens[n].slug  # noqa: E731
         for text, slot_text in zip(texts, slot_texts):
-            if "\u27e6" not in slot_text or not self.frames.may_hold(slot_text.lower()):
+            if "\u27e6" not in slot_text or _no_event_told(text) or not self.frames.may_hold(slot_text.lower()):
                 continue
             status = clause_status(text)
             if status == "denied":
@@ -193,6 +199,8 @@ class RulesEngine:
                 if (event.type, event.subject) in known or key in made:
                     continue
                 evidence = _render(slot_text[frame_event.start:frame_event.end], tokens).strip()
+                if _hedged(evidence):
+                    continue
                 event.rule, event.confidence = f"frame.{frame_event.frame.id}", 0.8
                 event.status = extract_status(text, evidence, status)
                 if event.status in ("done", "planned") and frame_event.status:
@@ -287,6 +295,63 @@ class RulesEngine:
             if facts:
                 lines.append(f"  facts: {', '.join(facts)}")
         return "\n".join(lines)
+
+
+# Background inside a clause: a relative clause that tells the past or a standing role of
+# someone already named ("Microsoft, which invested $13 billion in OpenAI, ...", "Wang, who left
+# Scale AI for Meta in June, ...", "authors who sued Anthropic"), up to the next comma or break;
+# and a company named only as the relation of the clause's subject ("Meta's contractor cuts jobs",
+# "Telus, a vendor to Meta, ..."). Companies there are companies of the item with no role in
+# its events.
+_BACKGROUND_SPAN = re.compile(r"""
+    \b(?:who|which|that)\s+
+    (?:(?:had|has|have|once|previously|earlier|also|recently|first|then|just|already)\s+)*
+    (?!(?:departed|resigned|retired|exited|stepped)\b)     # a person's move is part of the news
+    (?:[a-z]+ed|bought|took|won|led|sold|quit|lost|ran|made|held|paid|brought|sought|
+       leads|runs|heads|oversees|counts|includes)\b
+    [^,;:\u2014()]*                                      # to the end of the relative clause
+  | ^(?:the\s+|a\s+)?\u27e6\d+\u27e7['\u2019]s\s+(?:[\w-]+\s+){0,3}?  # "Meta's content moderation contractor"
+    (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?\b  # (its customers' moves are its news)
+  | \u27e6\d+\u27e7\s+(?:co-?founder|founder|ceo|cto|cfo|chief\s+\w+|executive|exec|researcher|veteran|alum)
+    ['\u2019]s\b                                       # a person's descriptor: "OpenAI co-founder's start-up"
+  | \u27e6\d+\u27e7(?:['\u2019]s)?\s+(?:rival|competitor|challenger)\s+(?=\S)  # a comparison: "OpenAI rival Anthropic"
+  | (?:\bex-|\bformer\s+)\w[\w. -]{0,30}?\s(?:and|&|or)\s\u27e6\d+\u27e7  # "ex-Microsoft and Google veteran"
+  | \b(?:days|weeks|months|years|hours|shortly|soon)\s+(?:after|before)\b[^,;]*  # the time of other news
+  | \bbefore\s+(?:its|their|his|her|the)\b[^,;]*
+  | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta,"
+    (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
+    \s+(?:of|to|for)\s+[^,;]*
+""", re.VERBOSE)
+_BACKGROUND_WORDS = ("who", "which", "that", "'s", "\u2019s", ", a", ", an", ", the", ", its", "rival", "competitor",
+                     "challenger", "after", "before", "ex-", "former")
+
+
+def _in_background(text: str, start: int, end: int) -> bool:
+    """Whether the company mention at `start` stands in a background span of its clause."""
+    if not any(word in text for word in _BACKGROUND_WORDS):
+        return False
+    marked = text[:start] + "\u27e60\u27e7" + text[end:]  # the span patterns see the mention as a token
+    return any(found.start() <= start < found.end() for found in _BACKGROUND_SPAN.finditer(marked))
+
+
+# A headline that announces commentary, not news: "Opinion: ...", "Analysis | ...", "Inside ...",
+# "A look back at ...", "... explained"
+_COMMENTARY = re.compile(r"^(?:opinion|analysis|commentary|column|explainer|editorial|podcast)\s*[:|\-\u2014]"
+                         r"|^(?:inside|a look back at|lessons from|the rise and fall of)\b|,? explained$", re.I)
+# Hedges inside an event's own words: a possibility, an attempt, a negation or talks that are over
+# ("Amazon might invest", "Meta tried to acquire", "Meta is not cutting ties", "Meta held talks to buy"). A non-renewal is itself the event.
+_HEDGE = re.compile(r"\b(?:could|might|would|should|may|can't|cannot|not|never|tried|tries|attempted|failed|"
+                    r"refused|rejected|declined|turned down|rebuffed|(?:held|had|was in|were in) (?:\w+ )?talks)\b"
+                    r"(?! renew| to renew| extend)", re.I)
+
+
+def _no_event_told(clause: str) -> bool:
+    """A question or a condition ("Will Meta drop Scale AI?", "If OpenAI buys Chrome, ...")."""
+    return clause.endswith("?") or clause[:8].lower().startswith(("if ", "what if ", "unless "))
+
+
+def _hedged(evidence: str) -> bool:
+    return bool(_HEDGE.search(evidence))
 
 
 def _gates_met(masks: tuple[int, ...], present: int) -> bool:

@@ -259,6 +259,13 @@ def words_of(slot_text: str) -> list[Word]:
     return out
 
 
+def _title_case(words: list[Word]) -> bool:
+    """Whether most longer words are capitalised ("Anthropic Joins White House Pledge"): then
+    capitals say nothing of names."""
+    longer = [w for w in words if w.company is None and len(w.text) > 3 and w.text.isalpha()]
+    return len(longer) >= 3 and sum(w.capital for w in longer) * 5 >= len(longer) * 3
+
+
 class FrameReader:
     """Finds the frame events of clauses; `kind_of` and `customers_of` come from the registry."""
 
@@ -306,6 +313,9 @@ class FrameReader:
         if frame.object and not (any(w.company is not None for w in words[end:end + 5])
                                  or frame.object.found_in(after[:5])):
             return True
+        if frame.person and frame.agent == "none" and at > 0 and words[at - 1].company is not None \
+                and not words[at - 1].possessive:
+            return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
         if frame.person and not self._names_person(words, at, end, slot_text):
             return True
         return False
@@ -314,9 +324,10 @@ class FrameReader:
         near = words[max(0, at - 7):end + 7]
         if any(w.text in self.lexicon.roles for w in near):
             return True
-        for a, b in zip(near, near[1:]):  # a name: two capitalised words, neither a company
-            if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha():
-                return True
+        if not _title_case(words):  # a name: two capitalised words, neither a company (not in Title Case)
+            for a, b in zip(near, near[1:]):
+                if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha():
+                    return True
         return bool(self._people_named(words))
 
     # ---------------------------------------------------------------- step 4: roles
