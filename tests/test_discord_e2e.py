@@ -159,6 +159,9 @@ async def test_run_with_discord_end_to_end(tmp_path: Path, fake: FakeDiscord, fe
                          *(f["value"] for f in embed.get("fields", []))])
         assert "@everyone" not in text and "<@&123>" not in text and "\\*\\*wow\\*\\*" in text
         assert parent["mention_everyone"] is False and parent["mention_roles"] == []
+        buttons = {b.get("custom_id") or b.get("url"): b for b in parent["components"][0]["components"]}
+        mute = next(c for c in buttons if c.startswith("vw:mute:story:"))
+        assert "vw:not_relevant:" + mute.removeprefix("vw:mute:") in buttons
 
         await fake.drop_gateway(4000)
         await until(lambda: fake.resumes, 20, "the gateway RESUME")
@@ -173,6 +176,9 @@ async def test_run_with_discord_end_to_end(tmp_path: Path, fake: FakeDiscord, fe
         assert "2 outlets" in " ".join(f["value"] for f in edited.get("fields", [])), edited
         assert len(alerts(fake, channel)) == 1
         assert (await bot.health())["platforms"]["discord"]["ok"]
+        clicked = await fake.send_button(mute, fake.state.messages_by_id[parent["id"]])
+        answer = await fake.wait_callback(clicked.id, timeout=10)
+        assert answer.data["flags"] & 64 and "mute" in answer.data["content"].lower(), answer.data
 
         code, err = await bot.stop()
         if os.environ.get("VW_SHOW_STDERR"):
