@@ -38,9 +38,11 @@ def test_the_link_wins_over_the_feed_s_name() -> None:
     assert outlet_name("https://news.bbc.co.uk/x", "BBC: Tech", TABLE) == "BBC"
 
 
-def test_an_unknown_domain_is_named_by_the_domain_so_its_feeds_count_once() -> None:
-    assert outlet_name("https://www.example-news.com/a", "Example News: AI", TABLE) == "example-news.com"
-    assert outlet_name("https://blog.example-news.com/b", "Example News: Funding", TABLE) == "example-news.com"
+def test_an_unknown_site_is_named_by_its_feed_without_the_section_else_by_its_domain() -> None:
+    assert outlet_name("https://www.example-news.com/a", "Example News: AI", TABLE) == "Example News"
+    assert outlet_name("https://blog.example-news.com/b", "Example News - Funding", TABLE) == "Example News"
+    assert outlet_name("https://blog.example-news.com/b", None, TABLE) == "example-news.com"
+    assert outlet_name("https://cnbc.example/b", "CNBC", OutletTable.from_mapping({"cnbc.com": "CNBC"})) == "CNBC"
 
 
 def test_a_redirect_or_missing_link_falls_back_to_the_feed_s_name() -> None:

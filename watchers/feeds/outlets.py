@@ -4,12 +4,14 @@
 gives (`Story.outlets`, "Sources: 3 outlets") and thread replies show them.
 
 - From the link's registered domain (public suffix list: www.bloomberg.com and
-  feeds.bloomberg.com are bloomberg.com; bbc.co.uk stays bbc.co.uk), named by seeds/outlets.toml
-  ("Bloomberg"), else the domain itself.
-- When the link is a redirect (news.google.com) or missing or an address, from the name the feed
-  gives (Google News' <source>, else the feed's title): matched against the table's names,
-  aliases and domains, also without a section ("Bloomberg: Technology", "Bloomberg.com" and
-  "Bloomberg" are all "Bloomberg"); an unknown name is kept as it is.
+  feeds.bloomberg.com are bloomberg.com; bbc.co.uk stays bbc.co.uk) when seeds/outlets.toml
+  names it ("Bloomberg"), whatever the feed calls itself.
+- Else from the name the feed gives (Google News' <source>, else the feed's title), matched
+  against the table's names, aliases and domains, also without a section ("Bloomberg:
+  Technology", "Bloomberg.com" and "Bloomberg" are all "Bloomberg"); an unknown name is kept
+  without its section ("Example Daily: AI" is "Example Daily"). So it goes for links on
+  news.google.com (a redirect), on an address, or missing.
+- Else (a site the table does not know, whose feed gives no name) the registered domain.
 
 The public suffix list is the one bundled with `publicsuffixlist` (no fetching at run time).
 The table is read from SEEDS_DIR/outlets.toml when that exists, else from the bundled seeds.
@@ -63,7 +65,7 @@ class OutletTable:
             domain = registered_domain(key) if "." in key and " " not in key else None
             if domain and domain in self.by_domain:
                 return self.by_domain[domain]
-        return text
+        return _SECTION.sub("", text) or text
 
 
 @lru_cache(maxsize=1)
@@ -115,10 +117,9 @@ def outlet_name(link: str | None, source: str | None = None, table: OutletTable 
             host = (urlsplit(link).hostname or "").lower().rstrip(".")
         except ValueError:
             host = ""
-    if host and host not in REDIRECT_HOSTS:
-        domain = registered_domain(host)
-        if domain:
-            return table.by_domain.get(domain, domain)
+    domain = registered_domain(host) if host and host not in REDIRECT_HOSTS else None
+    if domain and domain in table.by_domain:
+        return table.by_domain[domain]
     if source and source.strip():
         return table.name_for_source(source)
-    return host or None
+    return domain or host or None
