@@ -158,9 +158,11 @@ def test_the_meta_scale_story_is_one_parent_with_follow_ups_in_its_thread(demo_r
                  if "Scale AI" in text and "Funding" in text and "Meta" in text]
     assert len(meta_deal) == 1, parents
     key = meta_deal[0]
-    follow_ups = [text for text in replies.get(key, []) if "More coverage" in text]
-    # the outlets of one poll arrive within THREAD_BATCH_SECONDS: one reply lists them all
-    assert any("Reuters" in text and "CNBC" in text and "The Verge" in text for text in follow_ups), follow_ups
+    follow_ups = [text for text in replies.get(key, []) if "More coverage" in text or "new event type" in text]
+    # the outlets of one poll arrive within THREAD_BATCH_SECONDS: in one reply, but for an article
+    # that brings a new event type to the story, announced in a flagged reply of its own
+    assert any("More coverage" in text for text in follow_ups), follow_ups
+    assert all(any(outlet in text for text in follow_ups) for outlet in ("Reuters", "CNBC", "The Verge")), follow_ups
     assert edits.get(key), "the parent is updated as coverage grows"
     assert "14.3" in edits[key][-1]
     # later chapters of the story are their own alerts, each once
