@@ -126,6 +126,8 @@ async def test_watch_new_company_from_chat(core: CommandCore, engine, settings) 
     assert await ask(other, "watch new acme robotics") == (
         "Acme Robotics is already tracked. Already watching Acme Robotics (acme-robotics) in this channel: "
         "all event types.")
+    # a misspelling is answered with the company added from chat among the suggestions
+    assert "Acme Robotics (acme-robotics)" in await ask(other, 'watch "Acme Robotix"')
     # same name spelled differently gets its own unique slug only when it names no known company
     reply = await core.handle(request("watch new Acme Robotics Inc aka acme"))
     assert reply.is_error and reply.text == ("\u201cacme\u201d already names Acme Robotics (acme-robotics); "

@@ -67,7 +67,9 @@ class CompanyDirectory:
         found = list(self.registry.suggest(text, limit=limit))
         if self._extra:
             choices = {(slug, spelling): spelling for slug, c in self._extra.items() for spelling in _spellings(c)}
-            for (slug, _), _, score in process.extract(text.lower(), choices, scorer=fuzz.WRatio, limit=limit):
+            # with a dict of choices rapidfuzz yields (value, score, key)
+            for _spelling, score, (slug, _) in process.extract(text.lower(), choices, scorer=fuzz.WRatio,
+                                                                 limit=limit):
                 if score >= 70 and all(c.slug != slug for c in found):
                     found.append(self._extra[slug])
         return found[:limit]
