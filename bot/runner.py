@@ -25,6 +25,8 @@ from datetime import timezone
 from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func
+from sqlmodel import select
 
 from bot.commands.core import CommandCore
 from bot.delivery.fanout import fan_out
@@ -33,12 +35,14 @@ from bot.digest.job import DigestJob
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.contract import Platform, PlatformError
 from bot.metrics import BotMetrics
+from bot.version import version
 from bot.web import HttpServer, build_http_app
 from watchers.orchestrator import Orchestrator
 from watchers.poller import Poller
 from watchers.rules.provider import RulesProvider
 from watchers.settings import Settings
-from watchers.storage.db import make_engine, upgrade
+from watchers.storage.db import database_location, make_engine, session_scope, upgrade
+from watchers.storage.tables import Feed
 from watchers.storage.single_run import AlreadyRunning, hold_single_run
 from watchers.storage.types import utcnow
 
@@ -62,28 +66,20 @@ CONSOLE_NOTICE = ("vendorwatch: no Slack or Discord credentials are set; running
 
 
 def build_platforms(settings: Settings, **deps: Any) -> dict[str, Platform]:
-    """Every platform that has credentials; the console sink when none has."""
+    """Every chat platform that has credentials, and always the console sink.
+
+    The console prints the alerts of console channels (subscribed with `vendorwatch chat`) on
+    standard output; with no chat platform configured it is all there is, and the run says so.
+    """
     platforms: dict[str, Platform] = {}
     for name, (configured, target) in PLATFORM_ADAPTERS.items():
-        if not configured(settings):
-            continue
-        module_name, _, class_name = target.partition(":")
-        try:
+        if configured(settings):
+            module_name, _, class_name = target.partition(":")
             adapter = getattr(importlib.import_module(module_name), class_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            log.error("%s credentials are set but this build has no %s adapter", name, name,
-                      extra={"platform": name})
-            continue
-        platforms[name] = adapter(settings=settings, **deps)
+            platforms[name] = adapter(settings=settings, **deps)
     if not platforms:
-        wanted = [name for name, (is_on, _) in PLATFORM_ADAPTERS.items() if is_on(settings)]
-        notice = CONSOLE_NOTICE if not wanted else (
-            f"vendorwatch: {', '.join(wanted)} could not start; running with the console sink")
-        print(notice, file=sys.stderr, flush=True)
-        platforms["console"] = ConsolePlatform()
-    log.info("platforms on: %s", ", ".join(sorted(platforms)), extra={"count": len(platforms)})
+        print(CONSOLE_NOTICE, file=sys.stderr, flush=True)
+    platforms["console"] = ConsolePlatform()
     return platforms
 
 
@@ -158,6 +154,7 @@ class Bot:
         self.platforms = build_platforms(settings, engine=self.engine, commands=commands)
         if not await self._start_platforms():
             return False
+        await self._log_start()
         http_app = build_http_app(self.engine, self.metrics, self.platforms, self.scheduler)
         for platform in self.platforms.values():
             platform.add_routes(http_app)
@@ -179,6 +176,14 @@ class Bot:
         self.digest_job = DigestJob(self.engine, settings, self.registry)
         self.digest_job.start(self.scheduler)
         return True
+
+    async def _log_start(self) -> None:
+        """One line at start: what runs, where, and on how much."""
+        async with session_scope(self.engine) as session:
+            feeds = (await session.exec(select(func.count()).select_from(Feed).where(Feed.enabled))).one()
+        log.info("vendorwatch %s on %s, port %s, platforms %s, %s feeds, %s companies", version(),
+                 database_location(self.settings.database_url), self.settings.port, ", ".join(sorted(self.platforms)),
+                 feeds, len(self.registry().companies))
 
     async def _start_platforms(self) -> bool:
         """Start every platform; one that cannot (bad credentials, no connection) ends the run."""
