@@ -133,29 +133,25 @@ class RulesEngine:
         tokens: list[Found] = []
         by_token: dict[str, str] = {}  # "⟦n⟧" -> the slug of tokens[n]
         slot_texts: list[str] = []  # each clause with a token "⟦n⟧" for each company it names
-        primary = None
-        for index, (text, found) in enumerate(zip(texts, self.matcher.find(texts, link))):
+        for text, found in zip(texts, self.matcher.find(texts, link)):
             parts, last = [], 0
             for hit in found:
                 mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
                 if hit.background:
                     continue
                 slugs.setdefault(hit.slug)
-                if _in_background(text, hit.start, hit.end):
-                    continue  # a company of the item, but no role in its events
-                parts.append(text[last:hit.start])
                 token = f"\u27e6{len(tokens)}\u27e7"
-                parts.append(token)
+                parts += (text[last:hit.start], token)
                 by_token[token] = hit.slug
                 tokens.append(hit)
                 last = hit.end
-            if not parts:
-                slot_texts.append(text)
-                continue
-            parts.append(text[last:])
-            slot_texts.append("".join(parts))
-            if primary is None and index < titles:  # the first token of the title
-                primary = tokens[0].slug
+            slot_text = "".join(parts) + text[last:] if parts else text
+            if parts and _BACKGROUND_CUE.search(slot_text):
+                slot_text = _without_background_roles(slot_text, tokens)
+            slot_texts.append(slot_text)
+        # the first company of the title that has a role
+        primary = next((by_token[found.group(0)] for slot_text in slot_texts[:titles]
+                        for found in TOKEN.finditer(slot_text)), None)
         companies = list(slugs)
         if not companies:
             return Classification(companies, [], mentions)
@@ -185,7 +181,12 @@ class RulesEngine:
         made: dict[tuple[str, str, str | None], Event] = {}
         slug_of = lambda n: tokens[n].slug  # noqa: E731
         for text, slot_text in zip(texts, slot_texts):
-            if "\u27e6" not in slot_text or _no_event_told(text) or not self.frames.may_hold(slot_text.lower()):
+            if "\u27e6" not in slot_text or _no_event_told(text):
+                continue
+            # every event a frame makes is of a type it triggers, for a company of the clause: none is
+            # new when the rules found them all
+            kinds = self.frames.types_triggered(slot_text.lower())
+            if all((kind, tokens[int(n)].slug) in known for kind in kinds for n in TOKEN.findall(slot_text)):
                 continue
             status = clause_status(text)
             if status == "denied":
@@ -322,16 +323,17 @@ _BACKGROUND_SPAN = re.compile(r"""
     (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
     \s+(?:of|to|for)\s+[^,;]*
 """, re.VERBOSE)
-_BACKGROUND_WORDS = ("who", "which", "that", "'s", "\u2019s", ", a", ", an", ", the", ", its", "rival", "competitor",
-                     "challenger", "after", "before", "ex-", "former")
+_BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rival|competitor|challenger|after|before|ex-|former)\b"
+                             r"|['\u2019]s\b|, (?:a|an|the|its) ")
 
 
-def _in_background(text: str, start: int, end: int) -> bool:
-    """Whether the company mention at `start` stands in a background span of its clause."""
-    if not any(word in text for word in _BACKGROUND_WORDS):
-        return False
-    marked = text[:start] + "\u27e60\u27e7" + text[end:]  # the span patterns see the mention as a token
-    return any(found.start() <= start < found.end() for found in _BACKGROUND_SPAN.finditer(marked))
+def _without_background_roles(slot_text: str, tokens: list[Found]) -> str:
+    """The slot text with each token inside a background span written back as the company's name."""
+    spans = [(found.start(), found.end()) for found in _BACKGROUND_SPAN.finditer(slot_text)]
+    if not spans:
+        return slot_text
+    return TOKEN.sub(lambda token: tokens[int(token.group(1))].alias
+                     if any(start <= token.start() < end for start, end in spans) else token.group(0), slot_text)
 
 
 # A headline that announces commentary, not news: "Opinion: ...", "Analysis | ...", "Inside ...",
@@ -345,9 +347,16 @@ _HEDGE = re.compile(r"\b(?:could|might|would|should|may|can't|cannot|not|never|t
                     r"(?! renew| to renew| extend)", re.I)
 
 
+# A running total, not a new round: "has raised $20 billion to date", "has invested $13 billion since 2019"
+_CUMULATIVE = re.compile(r"\b(?:has|have)\s+(?:\w+\s+){0,2}?(?:raised|invested|received)\b.*"
+                         r"\b(?:since\s+(?:\d{4}|its|it\s+was)|to\s+date|so\s+far)\b", re.I)
+
+
 def _no_event_told(clause: str) -> bool:
-    """A question or a condition ("Will Meta drop Scale AI?", "If OpenAI buys Chrome, ...")."""
-    return clause.endswith("?") or clause[:8].lower().startswith(("if ", "what if ", "unless "))
+    """A question, a condition or a running total ("Will Meta drop Scale AI?", "If OpenAI buys
+    Chrome, ...", "Microsoft has invested $13 billion in OpenAI since 2019")."""
+    return clause.endswith("?") or clause[:8].lower().startswith(("if ", "what if ", "unless ")) or (
+        " ha" in clause and bool(_CUMULATIVE.search(clause)))
 
 
 def _hedged(evidence: str) -> bool:

@@ -66,8 +66,9 @@ _IRREGULAR = {
     "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "pay": ("paid",), "forfeit": (),
     "eye": ("eyeing",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
 }
-_PLAIN_WORD = re.compile(r"[\w$€£¥%&'\u2019-]+")
-_WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]|[^\w\s]")
+# a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
+_PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
+_WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|" + _PLAIN_WORD.pattern + r"|[^\w\s]")
 
 
 def inflect(lemma: str) -> set[str]:
@@ -153,9 +154,21 @@ class Frame:
     orient: bool = False
 
 
+# words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
+_COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
+                     "with", "from", "by", "the", "a", "an", "its", "itself", "their", "another", "more", "new",
+                     "former", "part", "chief", "head", "deal", "access", "staff", "round", "launch", "take", "make",
+                     "get", "put", "open", "file", "bring", "one", "two", "three", "top", "key", "senior", "out",
+                     "back", "away", "down", "up", "off", "over", "into", "as", "using", "use", "work", "ceo", "cto",
+                     "cfo", "president", "founder", "co-founder", "cofounder", "longtime", "veteran", "several",
+                     "leading", "prominent", "star", "its", "no", "longer", "not", "won't", "does", "stop", "go",
+                     "move", "step", "near", "close", "final", "stages", "talks", "process"})
+
+
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """One written form of a frame's trigger, found by its longest word (`key`, at `key_at`)."""
+    """One written form of a frame's trigger, found by its longest uncommon word (`key`, at `key_at`):
+    a clause without any key holds no trigger, and common words would let most clauses through."""
 
     words: tuple[str, ...]
     frame: Frame
@@ -164,7 +177,7 @@ class Trigger:
 
     @property
     def key_at(self) -> int:
-        return max(range(len(self.words)), key=lambda n: len(self.words[n]))
+        return max(range(len(self.words)), key=lambda n: (self.words[n] not in _COMMON, len(self.words[n])))
 
 
 @dataclass(slots=True)
@@ -199,6 +212,7 @@ class Lexicon:
     passive: frozenset[str]
     status: tuple[tuple[str, frozenset[str]], ...]  # (status, its words), in order of precedence
     keys: frozenset[str]  # the words that find triggers: a clause with none of them holds no trigger
+    types_of_key: dict[str, frozenset[str]]  # each key word -> the event types of the triggers it finds
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -240,7 +254,8 @@ def load_lexicon(path: Path) -> Lexicon:
                    frozenset(words.get("stops", [])), frozenset(words.get("not_events", [])),
                    frozenset(words.get("passive", [])),
                    tuple((name, frozenset(listed)) for name, listed in data.get("status", {}).items()),
-                   frozenset(triggers))
+                   frozenset(triggers),
+                   {key: frozenset(trigger.frame.type for _, trigger in found) for key, found in triggers.items()})
 
 
 _PARTICIPLES = frozenset({"left", "bought", "taken", "won", "got", "gotten", "brought", "cut", "shed", "lost", "put",
@@ -274,13 +289,15 @@ class FrameReader:
         self.registry = registry
         self.people = people  # known person (lowercased) -> their companies
 
-    def may_hold(self, lowered: str) -> bool:
-        """Whether a clause has a word that finds a trigger (a cheap look before splitting it into words)."""
-        return not self.lexicon.keys.isdisjoint(_PLAIN_WORD.findall(lowered))
+    def types_triggered(self, lowered: str) -> set[str]:
+        """The event types whose trigger keys a clause holds: a cheap look before splitting it into
+        words (a clause with none holds no trigger)."""
+        keys = self.lexicon.keys.intersection(_PLAIN_WORD.findall(lowered))
+        return {kind for key in keys for kind in self.lexicon.types_of_key[key]} if keys else set()
 
     def events(self, slot_text: str, slugs: Callable[[int], str]) -> list[FrameEvent]:
         words = words_of(slot_text)
-        found: list[FrameEvent] = []
+        found: list[tuple[int, int, list[FrameEvent]]] = []
         for position, word in enumerate(words):
             for key_at, trigger in self.lexicon.triggers.get(word.text, ()):
                 at = position - key_at
@@ -289,8 +306,9 @@ class FrameReader:
                     continue
                 if self._dropped(words, at, end, trigger, slot_text):
                     continue
-                found.extend(self._bind(words, at, end, trigger, slugs))
-        return found
+                found.append((at, -end, self._bind(words, at, end, trigger, slugs)))
+        # in the order of the words: the earlier trigger first, the longer of two at one place first
+        return [event for _, _, events in sorted(found, key=lambda f: f[:2]) for event in events]
 
     # ---------------------------------------------------------------- step 3: filters
 
