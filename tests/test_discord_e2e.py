@@ -11,35 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import statistics
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_fixtures import TEST_TOKEN
 from tests.fakes.discord_payloads import DISCORD_EPOCH_MS
 from tests.feed_fixtures import rss
+from tests.e2e_support import RunProcess, item, until
 from tests.feedserver import feed_server  # noqa: F401
 from tests.shared_data import VENDORWATCH
-from tests.test_run import STARTUP_LIMIT_SECONDS, free_port, run_env
+from tests.test_run import STARTUP_LIMIT_SECONDS
 
 pytestmark = pytest.mark.timeout(180)
-
-
-async def until(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        await asyncio.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def created_at(message: dict[str, Any]) -> float:
@@ -47,77 +35,18 @@ def created_at(message: dict[str, Any]) -> float:
     return ((int(message["id"]) >> 22) + DISCORD_EPOCH_MS) / 1000
 
 
-class Bot:
+class Bot(RunProcess):
     """The subprocess, the fake and the feeds of one test."""
 
     def __init__(self, tmp_path: Path, fake: FakeDiscord, feeds: Any, poll_seconds: int) -> None:
-        self.tmp_path, self.fake, self.feeds = tmp_path, fake, feeds
-        self.port = free_port()
-        self.env = run_env(tmp_path, self.port)
-        self.env.update(DISCORD_BOT_TOKEN=fake.token, DISCORD_API_URL=fake.api_url, DISCORD_GUILD_ID=fake.guild_id,
-                        DISCORD_PACE_SECONDS="0", POLL_INTERVAL_SECONDS=str(poll_seconds),
-                        ALLOW_PRIVATE_FEED_URLS="1", FIRST_POLL_MAX_AGE_HOURS="1000", THREAD_BATCH_SECONDS="0",
-                        SEED_FEEDS="0")
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def add_feeds(self, names: list[str]) -> None:
-        from watchers.feeds.sources import add_user_feed
-        from watchers.settings import load_settings
-        from watchers.storage.db import make_engine, session_scope, upgrade
-
-        settings = load_settings(self.env, dotenv_path=None)
-        await upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
-        try:
-            async with session_scope(engine) as session:
-                for name in names:
-                    self.feeds.serve(f"/{name}.xml", rss([], title=name))
-                    await add_user_feed(session, self.feeds.url(f"/{name}.xml"), name, None, settings)
-        finally:
-            await engine.dispose()
-
-    async def start(self) -> dict[str, Any]:
-        self.proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=self.tmp_path, env=self.env,
-                                                         stdout=asyncio.subprocess.PIPE,
-                                                         stderr=asyncio.subprocess.PIPE)
-        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.proc.returncode is not None:
-                    _, err = await self.proc.communicate()
-                    pytest.fail(f"vendorwatch run exited with {self.proc.returncode}: {err.decode()}")
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        return {**(await response.json()), "http_status": response.status}
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-        pytest.fail("vendorwatch run did not answer /healthz")
-
-    async def health(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                return {**(await response.json()), "http_status": response.status}
+        super().__init__(tmp_path, feeds, poll_seconds, DISCORD_BOT_TOKEN=fake.token, DISCORD_API_URL=fake.api_url,
+                         DISCORD_GUILD_ID=fake.guild_id, DISCORD_PACE_SECONDS="0")
+        self.fake = fake
 
     async def command(self, subcommand: str, options: dict[str, Any] | None = None,
                       channel_id: str | None = None) -> Any:
         record = await self.fake.send_command("vendorwatch", subcommand, options or {}, channel_id=channel_id)
         return await self.fake.wait_callback(record.id, timeout=10)
-
-    async def stop(self) -> tuple[int, str]:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(10):
-            _, err = await self.proc.communicate()
-        return self.proc.returncode, err.decode()
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-def item(guid: str, title: str, outlet: str) -> tuple:
-    return (guid, title, datetime.now(timezone.utc), "", f"https://{outlet}.example/{guid}")
 
 
 def alerts(fake: FakeDiscord, channel: str) -> list[dict[str, Any]]:

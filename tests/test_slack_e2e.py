@@ -11,10 +11,8 @@ import asyncio
 import importlib.util
 import json
 import os
-import signal
 import statistics
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,112 +20,22 @@ import aiohttp
 import pytest
 
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_signing import block_actions_body, signed_headers, slash_command_body
+from tests.fakes.slack_signing import signed_headers, slash_command_body
 from tests.feed_fixtures import rss
+from tests.e2e_support import SlackRun, item, until
 from tests.feedserver import feed_server  # noqa: F401
 from tests.shared_data import VENDORWATCH
-from tests.test_run import STARTUP_LIMIT_SECONDS, free_port, run_env
+from tests.test_run import STARTUP_LIMIT_SECONDS
 
 SECRET = "e2e-signing-secret"
 CHANNEL = "C0E2E00001"
 
 
-async def until(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class Bot:
-    """The subprocess, the fake and the feeds of one test."""
+class Bot(SlackRun):
+    """The subprocess in Slack's HTTP mode, the fake and the feeds of one test."""
 
     def __init__(self, tmp_path: Path, fake: FakeSlack, feeds: Any, poll_seconds: int) -> None:
-        self.tmp_path, self.fake, self.feeds = tmp_path, fake, feeds
-        self.port = free_port()
-        self.env = run_env(tmp_path, self.port)
-        self.env.update(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
-                        SLACK_PACE_SECONDS="0", POLL_INTERVAL_SECONDS=str(poll_seconds),
-                        ALLOW_PRIVATE_FEED_URLS="1", FIRST_POLL_MAX_AGE_HOURS="1000", THREAD_BATCH_SECONDS="0",
-                        SEED_FEEDS="0")
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def add_feeds(self, names: list[str]) -> None:
-        from watchers.feeds.sources import add_user_feed
-        from watchers.settings import load_settings
-        from watchers.storage.db import make_engine, session_scope, upgrade
-
-        settings = load_settings(self.env, dotenv_path=None)
-        await upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
-        try:
-            async with session_scope(engine) as session:
-                for name in names:
-                    self.feeds.serve(f"/{name}.xml", rss([], title=name))
-                    await add_user_feed(session, self.feeds.url(f"/{name}.xml"), name, None, settings)
-        finally:
-            await engine.dispose()
-
-    async def start(self) -> dict[str, Any]:
-        self.proc = await asyncio.create_subprocess_exec(str(VENDORWATCH), "run", cwd=self.tmp_path, env=self.env,
-                                                         stdout=asyncio.subprocess.PIPE,
-                                                         stderr=asyncio.subprocess.PIPE)
-        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.proc.returncode is not None:
-                    _, err = await self.proc.communicate()
-                    pytest.fail(f"vendorwatch run exited with {self.proc.returncode}: {err.decode()}")
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        return {**(await response.json()), "http_status": response.status}
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-        pytest.fail("vendorwatch run did not answer /healthz")
-
-    async def command(self, text: str, channel: str = CHANNEL) -> tuple[int, dict[str, Any]]:
-        body = slash_command_body("/vendorwatch", text, channel_id=channel, user_id="U0E2EUSER1",
-                                  response_url=self.fake.response_url(), channel_name="vendor-news")
-        headers = {**signed_headers(body, SECRET), "Content-Type": "application/x-www-form-urlencoded"}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"http://127.0.0.1:{self.port}/slack/events", data=body,
-                                    headers=headers) as response:
-                text_ = await response.text()
-                return response.status, (json.loads(text_) if text_.startswith("{") else {"raw": text_})
-
-    async def click(self, message: dict[str, Any], kind: str) -> dict[str, Any]:
-        """A signed click on the message's button of that kind; the ephemeral answer the clicker got."""
-        (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
-        (button,) = [e for e in actions["elements"] if e["action_id"].startswith(f"vendorwatch_{kind}")]
-        url = self.fake.response_url()
-        body = block_actions_body(button["action_id"], button["value"], CHANNEL, "U0E2EUSER1",
-                                  message_ts=message["ts"], response_url=url, block_id=actions["block_id"])
-        headers = {**signed_headers(body, SECRET), "Content-Type": "application/x-www-form-urlencoded"}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"http://127.0.0.1:{self.port}/slack/events", data=body,
-                                    headers=headers) as response:
-                assert response.status == 200
-        (answer,) = await until(lambda: self.fake.responses(url), 10, f"the answer to {kind}")
-        return answer
-
-    async def stop(self) -> tuple[int, str]:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(10):
-            _, err = await self.proc.communicate()
-        return self.proc.returncode, err.decode()
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-def item(guid: str, title: str, outlet: str) -> tuple:
-    return (guid, title, datetime.now(timezone.utc), "", f"https://{outlet}.example/{guid}")
+        super().__init__(tmp_path, fake, feeds, poll_seconds, secret=SECRET, channel=CHANNEL)
 
 
 def posts(fake: FakeSlack) -> list[Any]:
