@@ -17,8 +17,7 @@ import argparse
 import getpass
 import sys
 
-from bot.cli.common import database, load_current_registry, parse_channel_arg
-from bot.commands.core import CommandCore
+from bot.cli.channels import parse_channel_arg
 from bot.messages import Reply, Request
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.plain_text import clean_line
@@ -59,6 +58,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     platform, channel_id = parse_channel_arg(args.channel)
     text = command_text(args.text)
     user = (args.user or "").strip() or default_user()
+    from bot.cli.common import database, load_current_registry
+    from bot.commands.core import CommandCore
+
     async with database(settings) as engine:
         core = CommandCore(engine, settings, await load_current_registry(settings, engine))
         reply = await core.handle(Request(platform=platform, channel_id=channel_id, text=text, user=user))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from watchers.settings import Settings
-from watchers.storage.db import database_location, upgrade
 
 SAID = {
     "created": "created the database schema",
@@ -15,6 +14,8 @@ SAID = {
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from watchers.storage.db import database_location, upgrade
+
     result = await upgrade(settings.database_url)
     revision = ", ".join(result.after) or "none"
     detail = f" (from {', '.join(result.before)} to {revision})" if result.action == "migrated" else \

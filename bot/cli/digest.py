@@ -10,19 +10,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlmodel import select
-
-from bot.digest.build import build_digest, week_start_for
-from bot.digest.job import digest_exists, enqueue_digest
-from bot.cli.common import load_current_registry, parse_channel_arg
+from bot.cli.channels import parse_channel_arg
 from watchers.errors import UsageError
 from watchers.settings import Settings
-from watchers.storage.db import make_engine, session_scope, upgrade
-from watchers.storage.delivery import Channel, Outbox
-from watchers.storage.types import utcnow
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import select
+
+    from bot.cli.common import load_current_registry
+    from bot.digest.build import build_digest, week_start_for
+    from bot.digest.job import digest_exists, enqueue_digest
+    from watchers.storage.db import make_engine, session_scope, upgrade
+    from watchers.storage.delivery import Channel
+    from watchers.storage.types import utcnow
+
     platform, channel_id = parse_channel_arg(args.channel)
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -61,8 +63,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _post_now(engine, settings: Settings, outbox_id: int) -> int:  # noqa: ANN001
     """Send the enqueued digest through the outbox sender and the console platform."""
-    from bot.platforms.console import ConsolePlatform
     from bot.delivery.outbox import OutboxSender
+    from bot.platforms.console import ConsolePlatform
+    from watchers.storage.db import session_scope
+    from watchers.storage.delivery import Outbox
 
     sender = OutboxSender(engine, settings, {"console": ConsolePlatform()})
     await sender.send_due()

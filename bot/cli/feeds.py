@@ -13,16 +13,15 @@ import argparse
 import sys
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from typing import TYPE_CHECKING
 
-from bot.cli.common import current_registry
 from watchers.errors import UsageError
-from watchers.feeds.sources import DERIVED_ORIGINS, add_user_feed
 from watchers.settings import Settings
-from watchers.storage.db import make_engine, session_scope, upgrade
-from watchers.storage.tables import Feed
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from watchers.storage.tables import Feed
 
 NAME_WIDTH = 32
 URL_WIDTH = 60
@@ -57,6 +56,8 @@ def format_feeds(feeds: list[Feed]) -> str:
 
 async def resolve_company(session: AsyncSession, settings: Settings, text: str) -> str:
     """The slug of a tracked company given by slug, name or alias; a usage error with suggestions otherwise."""
+    from bot.cli.common import current_registry
+
     registry = await current_registry(session, settings)
     company = registry.resolve(text)
     if company is not None:
@@ -67,6 +68,8 @@ async def resolve_company(session: AsyncSession, settings: Settings, text: str) 
 
 
 async def add(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> str:
+    from watchers.feeds.sources import add_user_feed
+
     company = await resolve_company(session, settings, args.company) if args.company else None
     name = args.name.strip() if args.name and args.name.strip() else None
     warnings: list[str] = []
@@ -78,11 +81,20 @@ async def add(session: AsyncSession, settings: Settings, args: argparse.Namespac
 
 
 async def list_feeds(session: AsyncSession) -> str:
+    from sqlalchemy import select
+
+    from watchers.storage.tables import Feed
+
     feeds = list((await session.exec(select(Feed).order_by(Feed.id))).scalars().all())
     return format_feeds(feeds) if feeds else "no feeds"
 
 
 async def remove(session: AsyncSession, feed_id: int) -> str:
+    from sqlalchemy import delete, select
+
+    from watchers.feeds.sources import DERIVED_ORIGINS
+    from watchers.storage.tables import Feed
+
     feed = (await session.exec(select(Feed).where(Feed.id == feed_id))).scalars().first()
     if feed is None:
         raise UsageError(f"no feed with id {feed_id} (see `vendorwatch feeds list`)")
@@ -94,6 +106,10 @@ async def remove(session: AsyncSession, feed_id: int) -> str:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from watchers.storage.db import make_engine, session_scope, upgrade
+
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:

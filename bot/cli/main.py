@@ -1,9 +1,9 @@
 """The `vendorwatch` command line: argument parsing and the two kinds of error.
 
-Each subcommand is a handler `run(args, settings) -> int` in its own module (bot/cli/*.py, the
-runner, the demo), async for the commands that wait on I/O (classify only computes: it is a
-plain function); this file only parses arguments, loads settings once and maps errors to exit
-statuses (0 success, 1 runtime failure, 2 usage error).
+Each subcommand is a handler `run(args, settings) -> int` in its own module of bot/cli/, async
+for the commands that wait on I/O (classify only computes: it is a plain function); this file
+only parses arguments, loads settings once and maps errors to exit statuses (0 success, 1
+runtime failure, 2 usage error).
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ import os
 import sys
 from typing import Sequence
 
-from sqlalchemy.exc import OperationalError
-
-from bot import runner
 from bot.cli import chat as chat_command
 from bot.cli import classify as classify_command
 from bot.cli import db as db_command
+from bot.cli import demo as demo_command
 from bot.cli import digest as digest_command
 from bot.cli import feeds as feeds_command
 from bot.cli import poll as poll_command
+from bot.cli import run as run_command
 from bot.cli import settings as settings_command
-from bot.demo import run as demo_command
 from bot.version import version
 from watchers.errors import UsageError
 from watchers.logs import configure_logging
@@ -58,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the bot: scheduler, watchers, delivery and every configured platform",
                          description="The bot. With no Slack or Discord credentials it runs with the console "
                                      "sink and prints the alerts of console channels (see `vendorwatch chat`).")
-    run.set_defaults(handler=runner.run)
+    run.set_defaults(handler=run_command.run)
 
     demo = sub.add_parser("demo", help="offline end-to-end demo on the bundled sample feeds")
     demo.set_defaults(handler=demo_command.run)
@@ -134,8 +132,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _database_unreachable(exc: Exception) -> bool:
-    """An operational database error (server down, file unwritable): a runtime failure, not a bug."""
-    return isinstance(exc, OperationalError)
+    """An operational database error (server down, file unwritable): a runtime failure, not a bug.
+
+    Read through sys.modules: a command that never touched the database never imported SQLAlchemy.
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

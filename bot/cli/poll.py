@@ -13,11 +13,12 @@ import argparse
 import sys
 import time
 from collections import Counter
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from watchers.orchestrator import FeedOutcome, Orchestrator
 from watchers.settings import Settings
-from watchers.storage.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from watchers.orchestrator import FeedOutcome
 
 PROGRESS_EVERY = 50
 PROGRESS_SECONDS = 5.0
@@ -88,6 +89,9 @@ def all_failed_line(outcomes: list[FeedOutcome]) -> str | None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from watchers.orchestrator import Orchestrator
+    from watchers.storage.db import make_engine, upgrade
+
     await upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     orchestrator = Orchestrator(settings, engine)

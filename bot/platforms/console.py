@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import sys
-from typing import TextIO
-
-from aiohttp import web
+from typing import TYPE_CHECKING, TextIO
 
 from bot.messages import Attachment, Message
 from bot.platforms.contract import Health, Pace
 from bot.platforms.plain_text import clean_line, render_plain
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 RULE = "-" * 72
 

@@ -45,11 +45,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Literal, Protocol
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Protocol
 
 from bot.messages import Attachment, Message, Reply, Request
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("vendorwatch.platforms")
 
