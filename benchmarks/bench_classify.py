@@ -4,8 +4,7 @@ Measures `vendorwatch classify` as a user runs it (a subprocess reading a JSONL 
 the bundled registry and with a generated registry of 10,000 companies (written to a temp
 file and passed with --companies):
 - items per second, whole run (start-up included) and net of start-up (an empty run subtracted);
-- start-up (with the compiled-rules cache warm, as every run after the first; and cold) and
-  registry load time; peak RSS of the process (from wait4).
+- start-up and registry load time; peak RSS of the process (from wait4).
 
 Two inputs: "dense" is the dev set's items (every one names a tracked company, most carry
 events: the worst case), "mixed" adds three general-news headlines per dev item (closer to a
@@ -112,9 +111,9 @@ def write_registry(path: Path, total: int = 10_000) -> None:
     path.write_text("".join(parts))
 
 
-def run_cli(args: list[str], input_path: Path | None, cache_dir: Path) -> tuple[float, int, int]:
+def run_cli(args: list[str], input_path: Path | None) -> tuple[float, int, int]:
     """Wall seconds, peak RSS in KB and exit status of one `vendorwatch classify` run."""
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "CACHE_DIR": str(cache_dir)}
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
     env.pop("SEEDS_DIR", None)
     stdin = input_path.open("rb") if input_path else subprocess.DEVNULL
     start = time.perf_counter()
@@ -127,13 +126,12 @@ def run_cli(args: list[str], input_path: Path | None, cache_dir: Path) -> tuple[
     return elapsed, usage.ru_maxrss, process.returncode
 
 
-def measure(label: str, args: list[str], inputs: dict[str, Path], count: int, cache_dir: Path) -> dict:
-    """Start-up cold (an empty compiled-rules cache) and warm, then each input with the cache warm."""
-    cold = run_cli(args, None, cache_dir)[0]
-    startup = min(run_cli(args, None, cache_dir)[0] for _ in range(3))
-    result = {"registry": label, "startup_s": round(startup, 3), "startup_cold_s": round(cold, 3)}
+def measure(label: str, args: list[str], inputs: dict[str, Path], count: int) -> dict:
+    """Start-up (best of three empty runs), then each input."""
+    startup = min(run_cli(args, None)[0] for _ in range(3))
+    result = {"registry": label, "startup_s": round(startup, 3)}
     for name, path in inputs.items():
-        elapsed, rss_kb, code = run_cli(args, path, cache_dir)
+        elapsed, rss_kb, code = run_cli(args, path)
         assert code == 0, f"classify exited {code}"
         result[name] = {"items": count, "seconds": round(elapsed, 2), "items_per_s": round(count / elapsed),
                         "items_per_s_net_of_startup": round(count / max(1e-9, elapsed - startup)),
@@ -156,16 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         rules_engine = RulesEngine.load(ROOT / "seeds", registry)
         load_seconds = time.perf_counter() - start
-        cache = Path(folder) / "cache"
-        figures = [measure("bundled", [], inputs, options.items, cache),
-                   measure(f"generated {len(rules_engine.registry)}", ["--companies", str(registry)], inputs, options.items,
-                           cache)]
+        figures = [measure("bundled", [], inputs, options.items),
+                   measure(f"generated {len(rules_engine.registry)}", ["--companies", str(registry)], inputs, options.items)]
         figures[1]["registry_load_s_in_process"] = round(load_seconds, 3)
     if options.json:
         print(json.dumps(figures))
         return 0
     for figure in figures:
-        print(f"registry {figure['registry']}: start-up {figure['startup_s']} s (cold cache {figure['startup_cold_s']} s)"
+        print(f"registry {figure['registry']}: start-up {figure['startup_s']} s"
               + (f", load in process {figure['registry_load_s_in_process']} s" if "registry_load_s_in_process" in figure
                  else ""))
         for name in inputs:

@@ -161,14 +161,3 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 1
     assert json.loads(first)["companies"] == ["scale-ai"]
     assert b"Traceback" not in stderr and b"sorry" not in stderr
-
-
-def test_compiled_rules_are_cached_between_runs_and_change_nothing(tmp_path: Path) -> None:
-    stdin = lines({"title": "Meta to take 49% stake in Scale AI, hire CEO Alexandr Wang"},
-                  {"title": "OpenAI is winding down its work with Scale AI"})
-    cold = classify(stdin=stdin, env={"CACHE_DIR": str(tmp_path / "cache")})
-    assert len(list((tmp_path / "cache").glob("rules-*.marshal"))) == 1
-    warm = classify(stdin=stdin, env={"CACHE_DIR": str(tmp_path / "cache")})
-    off = classify(stdin=stdin, env={"CACHE_DIR": "off"})
-    assert cold.returncode == warm.returncode == off.returncode == 0
-    assert cold.stdout == warm.stdout == off.stdout and b"leadership_change" in cold.stdout

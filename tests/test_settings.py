@@ -63,13 +63,6 @@ def test_every_setting_is_documented_in_readme_and_env_example() -> None:
         assert setting.name in example, f"{setting.name} missing from .env.example"
 
 
-def test_cache_dir_follows_xdg_then_home_and_off_turns_it_off() -> None:
-    assert load_settings({"XDG_CACHE_HOME": "/x/cache"}, dotenv_path=None).cache_path == Path("/x/cache/vendorwatch")
-    assert load_settings({"HOME": "/home/u"}, dotenv_path=None).cache_path == Path("/home/u/.cache/vendorwatch")
-    assert load_settings({"CACHE_DIR": "/srv/vw"}, dotenv_path=None).cache_path == Path("/srv/vw")
-    assert load_settings({"CACHE_DIR": "off"}, dotenv_path=None).cache_path is None
-
-
 def test_seeds_dir_must_exist_and_hold_the_seed_files(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"SEEDS_DIR=.* is invalid: expected an existing directory"):
         load_settings({"SEEDS_DIR": str(tmp_path / "nope")}, dotenv_path=None)

@@ -197,8 +197,6 @@ SETTINGS: tuple[Setting, ...] = (
             "sync /vendorwatch to this one guild at once (development); unset: globally"),
     Setting("PORT", "3000", _int(0, 65535), "HTTP port: /slack/events, /healthz, /metrics"),
     Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
-    Setting("CACHE_DIR", None, _optional_str,
-            "compiled rules kept between starts (unset: $XDG_CACHE_HOME/vendorwatch or ~/.cache/vendorwatch; off: none)"),
 )
 
 
@@ -236,15 +234,11 @@ class Settings:
     discord_guild_id: str | None
     port: int
     log_level: str
-    cache_dir: str | None  # load_settings fills in the default; "off" means no cache
 
     @property
     def seeds_path(self) -> Path:
         return Path(self.seeds_dir) if self.seeds_dir else default_seeds_dir()
 
-    @property
-    def cache_path(self) -> Path | None:
-        return None if not self.cache_dir or self.cache_dir.strip().lower() == "off" else Path(self.cache_dir)
 
     @property
     def slack_enabled(self) -> bool:
@@ -334,9 +328,9 @@ def inspect_settings(environ: Mapping[str, str] | None = None,
                      dotenv_path: str | Path | None = ".env") -> list[SettingValue]:
     """Every setting as read, invalid ones included (`vendorwatch settings` shows them all).
 
-    SEEDS_DIR and CACHE_DIR left unset show the directory used in their place."""
+    SEEDS_DIR left unset shows the directory used in its place."""
     source, from_dotenv = _merged_source(environ, dotenv_path)
-    computed = {"SEEDS_DIR": str(default_seeds_dir()), "CACHE_DIR": str(_default_cache_dir(source))}
+    computed = {"SEEDS_DIR": str(default_seeds_dir())}
     return [replace(read, raw=computed[read.setting.name]) if read.raw is None and read.setting.name in computed
             else read for read in _read(source, from_dotenv)]
 
@@ -353,15 +347,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
         if read.error is not None:
             raise UsageError(invalid_message(read))
         values[read.setting.name.lower()] = read.value
-    if values["cache_dir"] is None:
-        values["cache_dir"] = str(_default_cache_dir(source))
     return Settings(**values)
-
-
-def _default_cache_dir(source: Mapping[str, str]) -> Path:
-    """Where a user's caches go by the XDG convention."""
-    base = source.get("XDG_CACHE_HOME") or str(Path(source.get("HOME") or Path.home()) / ".cache")
-    return Path(base) / "vendorwatch"
 
 
 def settings_table_markdown() -> str:

@@ -95,16 +95,16 @@ def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, 
     return errors
 
 
-def load_rules_engine(seeds_dir: Path, companies: str | None, cache_dir: Path | None = None) -> RulesEngine:
+def load_rules_engine(seeds_dir: Path, companies: str | None) -> RulesEngine:
     """The rules_engine from the seeds directory, with `--companies` replacing the registry."""
     companies_path = Path(companies) if companies else None
     if companies_path is not None and not companies_path.is_file():
         raise UsageError(f"--companies {companies}: no such file")
-    return RulesEngine.load(seeds_dir, companies_path, cache_dir=cache_dir)
+    return RulesEngine.load(seeds_dir, companies_path)
 
 
 def run(args, settings) -> int:
-    rules_engine = load_rules_engine(settings.seeds_path, args.companies, settings.cache_path)
+    rules_engine = load_rules_engine(settings.seeds_path, args.companies)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     path, explain = getattr(args, "path", "-") or "-", args.explain
     if path == "-":

@@ -1,78 +1,78 @@
 """The rules engine: companies and events of one news item.
 
-How an item is read, in this order:
+How an item is read, in this order (the semantics, stated once):
 
 1. Text: title and summary are cleaned (entities decoded, tags, zero-width and direction marks
    removed, quotes unified, length bounded); the title loses a trailing " - Outlet". The title
    is split at ";" and the summary into sentences: these clauses are the units rules see.
 2. Companies: the matcher (watchers/rules/match.py) finds mentions in every clause. The item's
    companies are the slugs of its mentions that are not background ("former Meta executive"),
-   in order of appearance. The primary company is the first such mention in the title.
-3. Slot text: in each clause every non-background mention becomes a token "⟦n⟧".
-4. Rules (seeds/rules.toml) are tried in file order on every clause whose text contains one of
-   the rule's triggers as whole words (one Aho-Corasick pass finds them all) and that names a
-   company (or, for rules on the primary company, any clause). Every match of every pattern
-   binds its slots: a slot's companies are the tokens inside it. Each event the rule emits is
-   made for every subject x counterparty pair of the bound companies (a counterparty equal to
-   its subject is dropped; an unbound counterparty is null). A rule whose subject is `primary`
-   binds the primary company (such rules say `unless = '⟦'` to stay off clauses naming one).
-   A rule with `orient = true` has wording that does not say who is the vendor ("A and B sign a
-   deal"): when the registry says the bound subject is a known customer of the counterparty (and
-   not the reverse), or the subject is a lab and the counterparty a vendor, the two are swapped.
-   An event whose counterparty slot bound only its own subject ("Google replaces Gemini") is
-   dropped. A pattern that cannot match a clause is not run: the words every match holds
-   (watchers/rules/gates.py), the company tokens it needs and, for rules that can only name a
-   known person's company, a known person's name are looked up first (watchers/rules/clause_words.py).
-   That changes what is run, never what is found.
-5. Facts come from the clause: amount, valuation, stake, round, status, person and role.
-   An event whose clause denies it ("denies talks") is dropped.
-6. Conflicts: a rule's `overrides` drop events of the listed types for the same subject found in
-   the same clause; the first event of each (type, subject, counterparty) wins (title clauses
-   come first, then earlier rules); an event without a counterparty is dropped when the same
-   type and subject has one with a counterparty.
+   in order of appearance.
+3. Slot text: in each clause every such mention becomes a token "⟦n⟧", except in a background
+   span of the clause (`_BACKGROUND_SPAN`: a past or standing-role relative clause, a relation
+   or descriptor of someone else, a comparison, the time of other news): there the company
+   stays a company of the item but takes no role in its events. The primary company is the
+   first token of the title.
+4. No event is told by a commentary headline (`_COMMENTARY`: the whole item), a question, a
+   condition or a running total (`_no_event_told`: that clause), nor by a clause that denies
+   one ("denies talks"): denial drops every event of its clause.
+5. Rules (seeds/rules.toml) are tried in file order on every clause whose text holds one of the
+   rule's triggers as whole words (one Aho-Corasick pass finds them all, clause_words.py), in
+   the rule's scope (title, summary, any), naming a company (or, for rules on the primary
+   company or a known person, any clause); a clause matching the rule's `unless` is skipped. A
+   pattern whose needs (rulebook.needs_of: its company slots and the plain alternatives of words
+   written at its top level) the clause lacks is not run: that changes what is run, never what
+   is found.
+   Every match of every pattern binds its slots: a slot's companies are the tokens inside it.
+   Each event the rule emits is made for every subject x counterparty pair of the bound
+   companies (a counterparty equal to its subject is dropped; an unbound counterparty is
+   null). A rule whose subject is `primary` binds the primary company (such rules say
+   `unless = '⟦'` to stay off clauses naming one). A rule with `orient = true` has wording that
+   does not say who is the vendor ("A and B sign a deal"): when the registry says the bound
+   subject is a known customer of the counterparty (and not the reverse), or the subject is a
+   lab and the counterparty a vendor, the two are swapped (`_orient`). An event whose
+   counterparty slot bound only its own subject ("Google replaces Gemini") is dropped, and so
+   is one whose own words hedge it (`_HEDGE`: could, not, tried to, held talks).
+6. Conflicts among the rules' events: a rule's `overrides` drop events of the listed types for
+   the same subject found in the same clause; the first event of each (type, subject,
+   counterparty) wins (title clauses come first, then earlier rules); an event without a
+   counterparty is dropped when the same type and subject has one with a counterparty.
+7. Frames (frames.py, seeds/lexicon.toml) come last and only add: an event of a (type,
+   subject) pair the rules did not find either way round, with the same denials, hedges and
+   conflicts; a frame's partnership of a pair that also has a customer loss is dropped.
+8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role.
 
-Every event keeps its evidence (the matched words) and the id of its rule.
+Every event keeps its evidence (the matched words) and the id of its rule or frame.
 """
-
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
-from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status
+from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
 from watchers.rules.match import Found, Matcher
 from watchers.models import Classification, Event, Mention
 from watchers.rules.registry import Company, Registry, load_registry
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.rulebook import PERSON_SLOT, TOKEN, Rule, load_rules
+
+_T = TypeVar("_T")
 from watchers.rules.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
 
-@dataclass(frozen=True, slots=True)
-class _RulePlan:
-    """What `_clause_events` reads of one rule, for every clause whose words select it."""
+@dataclass(slots=True)
+class _RuleMatch:
+    """An event a rule made, with what its evidence, status and facts are read from once it survives
+    the conflicts (`_complete`)."""
 
-    rule: Rule
-    unless: re.Pattern | None
-    unless_masks: tuple[int, ...]
-    # indexed by a clause's company tokens (up to the most any pattern needs): the patterns that may
-    # match it, each as (regex, first gate mask or 0 for none, the other gate masks, the tokens every
-    # match holds, whether a match may be empty); none below the fewest tokens any pattern needs, nor
-    # without a company unless the rule binds the primary company or a person. A match holds its
-    # tokens and a word of each gate: with either it is never empty.
-    by_tokens: tuple[tuple[tuple[re.Pattern, int, tuple[int, ...], int, bool], ...], ...]
-
-    @classmethod
-    def of(cls, rule: Rule, words: ClauseWords, index: int, most_tokens: int) -> "_RulePlan":
-        fewest = 0 if rule.uses_primary or rule.uses_people else 1
-        patterns = [(g.regex, g.masks[0] if g.masks else 0, g.masks[1:], g.min_tokens, not g.masks and not g.min_tokens)
-                    for g in words.patterns[index]]
-        by_tokens = tuple(tuple(p for p in patterns if p[3] <= count) if count >= fewest else ()
-                          for count in range(most_tokens + 1))
-        return cls(rule, rule.unless, words.unless_masks[index], by_tokens)
+    event: Event
+    clause: str  # the clause's text
+    match: re.Match  # the pattern's match in the clause's slot text
+    status: str | None  # the clause's denial or rumour (facts.clause_status)
+    facts: dict[str, object]  # facts of the clause, read once for all its events
 
 
 class RulesEngine:
@@ -86,39 +86,17 @@ class RulesEngine:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
         self.frames = FrameReader(lexicon, registry, self._people) if lexicon is not None else None
-        # a rule whose every event is a known person's company: nothing without a known person's name
-        self._words = ClauseWords(rules, self._people, {
-            index for index, rule in enumerate(rules) if all(spec.subject == PERSON_SLOT for spec in rule.emits)})
-        # a clause with more company tokens than any pattern needs is tried like one with that many
-        self._most_tokens = max((needs for rule in rules for needs in rule.min_tokens), default=0)
-        # per (place of the clause, whether the item has a primary company, whether the clause names a
-        # company): the words that select rules and each rule's plan, or None where the rule's scope or
-        # its need of a primary company rules it out. A clause naming no company is read only by the
-        # rules that bind the primary company or a person: their own smaller automaton selects the same
-        # of them in the same order, with fewer words to go through.
-        self._readers: dict[tuple[str, bool, bool], tuple[ClauseWords, list[_RulePlan | None]]] = {}
-        for names_company in (False, True):
-            group = rules if names_company else [rule for rule in rules if rule.uses_primary or rule.uses_people]
-            # where no company is named, a rule's company slots bind nothing: with a person slot and
-            # no primary company, only a known person can make its events
-            words = self._words if names_company else ClauseWords(group, self._people, {
-                index for index, rule in enumerate(group) if rule.uses_people and not rule.uses_primary})
-            plans = [_RulePlan.of(rule, words, index, self._most_tokens) for index, rule in enumerate(group)]
-            for where in ("title", "summary"):
-                for has_primary in (False, True):
-                    self._readers[where, has_primary, names_company] = (words, [
-                        plan if plan.rule.scope in ("any", where) and (has_primary or not plan.rule.uses_primary)
-                        else None for plan in plans])
+        self._selector = ClauseWords(rules)
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
-             extra_companies: Iterable[Company] = (), cache_dir: Path | None = None) -> "RulesEngine":
-        """The engine of a seeds directory; `cache_dir` keeps the compiled rules between starts."""
+             extra_companies: Iterable[Company] = ()) -> "RulesEngine":
+        """The engine of a seeds directory."""
         seeds_dir = Path(seeds_dir)
         registry = load_registry(companies_path or seeds_dir / "companies.toml", extra_companies)
         lexicon_path = seeds_dir / "lexicon.toml"
         lexicon = load_lexicon(lexicon_path) if lexicon_path.is_file() else None
-        return cls(registry, load_rules(seeds_dir / "rules.toml", cache_dir), lexicon)
+        return cls(registry, load_rules(seeds_dir / "rules.toml"), lexicon)
 
     def classify(self, title: str, summary: str = "", *, link: str | None = None,
                  source: str | None = None) -> Classification:
@@ -155,20 +133,16 @@ class RulesEngine:
         companies = list(slugs)
         if not companies:
             return Classification(companies, [], mentions)
-        events: list[Event] = []
-        pending: dict[int, tuple] = {}
         slots = _ItemSlots(tokens, by_token, primary, self._people)
-        has_primary = bool(primary)
         commentary = bool(_COMMENTARY.search(texts[0])) if titles else False
+        rule_matches: list[_RuleMatch] = []
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
             if commentary or _no_event_told(text):
-                continue  # an opinion piece or a question tells no event
+                continue
             where = "title" if index < titles else "summary"
-            events.extend(e for e in self._clause_events(text, slot_text, where, has_primary, slots, pending)
-                          if not _hedged(_render(pending[id(e)][1].group(0), tokens)))
-        events = _resolve(events)
-        for event in events:
-            _complete(event, tokens, *pending[id(event)])
+            rule_matches.extend(made for made in self._clause_events(text, slot_text, where, slots)
+                         if not _hedged(_render(made.match.group(0), tokens)))
+        events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events))
         return Classification(companies, events, mentions)
@@ -214,56 +188,38 @@ class RulesEngine:
         return _resolve([e for e in made.values()
                          if e.type != "partnership" or frozenset((e.subject, e.counterparty)) not in ended])
 
-    def _clause_events(self, text: str, slot_text: str, where: str, has_primary: bool, slots: "_ItemSlots",
-                       pending: dict[int, tuple]) -> list[Event]:
-        """Events of one clause, bare: what `_complete` adds to each survivor goes into `pending`."""
-        company_tokens = min(slot_text.count("\u27e6"), self._most_tokens)
-        words, plans = self._readers[where, has_primary, company_tokens > 0]
-        candidates, present = words.scan(slot_text.lower(), slot_text, text.isascii())
-        if not candidates:
-            return []
-        found: list[Event] = []
+    def _clause_events(self, text: str, slot_text: str, where: str, slots: "_ItemSlots") -> list[_RuleMatch]:
+        """The rules' events of one clause, bare (`_complete` fills in the survivors)."""
+        tokens = slot_text.count("\u27e6")
+        lowered = slot_text.lower()
+        plain_case = text.isascii() or not folds_oddly(slot_text)  # else a word's case may fold otherwise
+        found: list[_RuleMatch] = []
         overridden: set[tuple[str, str]] = set()
-        in_clause: str | None = ""
+        status: str | None = ""  # read at the first match
         facts: dict[str, object] = {}
-        for index in sorted(candidates):
-            plan = plans[index]
-            if plan is None or not plan.by_tokens[company_tokens]:
+        for index in sorted(self._selector.scan(lowered)):
+            rule = self.rules[index]
+            if rule.scope not in ("any", where) or rule.uses_primary and slots.primary is None:
                 continue
-            if plan.unless is not None and _gates_met(plan.unless_masks, present) and plan.unless.search(slot_text):
+            if not tokens and not (rule.uses_primary or rule.uses_people):
+                continue  # its company slots have nothing to bind
+            if rule.unless is not None and rule.unless.search(slot_text):
                 continue
-            rule = plan.rule
-            for regex, first_gate, other_gates, needs, may_be_empty in plan.by_tokens[company_tokens]:
-                # _gates_met, its first gate inline: the gates skip most patterns tried
-                if first_gate and not present & first_gate or other_gates and not _gates_met(other_gates, present):
+            for regex, needs in zip(rule.patterns, rule.needs):
+                if plain_case and not needs.met(tokens, lowered):
                     continue
-                # the matches of finditer: after one that is not empty it searches on from its end, as
-                # search does without building an iterator (dear next to a search that finds nothing)
-                rest = regex.finditer(slot_text) if may_be_empty else None
-                match = next(rest, None) if rest else regex.search(slot_text)
-                while match is not None:
-                    if in_clause == "":
-                        in_clause = clause_status(text)
-                        if in_clause == "denied":  # a denial drops every event of the clause
-                            return []
+                for match in regex.finditer(slot_text):
+                    if status == "":
+                        status = clause_status(text)
+                    if status == "denied":  # a denial drops every event of the clause
+                        return []
                     made = _bind(rule, match, slots)
                     if rule.orient:
                         made = [self._orient(e) for e in made]
-                    context = (text, match, in_clause, facts)
                     for event in made:
-                        pending[id(event)] = context
-                        for overridden_type in rule.overrides:
-                            overridden.add((overridden_type, event.subject))
-                    found.extend(made)
-                    if rest:
-                        match = next(rest, None)
-                    elif slot_text.count("\u27e6", match.end()) < needs:  # too few tokens left for a match
-                        match = None
-                    else:
-                        match = regex.search(slot_text, match.end())
-        if not overridden:
-            return found
-        return [e for e in found if (e.type, e.subject) not in overridden]
+                        found.append(_RuleMatch(event, text, match, status, facts))
+                        overridden.update((kind, event.subject) for kind in rule.overrides)
+        return [made for made in found if (made.event.type, made.event.subject) not in overridden]
 
     def _orient(self, event: Event) -> Event:
         """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
@@ -363,14 +319,6 @@ def _hedged(evidence: str) -> bool:
     return bool(_HEDGE.search(evidence))
 
 
-def _gates_met(masks: tuple[int, ...], present: int) -> bool:
-    """False when a word set that every match needs has no word in the clause (clause_words.py)."""
-    for mask in masks:
-        if not present & mask:
-            return False
-    return True
-
-
 def _fmt(value: object) -> str:
     if isinstance(value, float) and value >= 1e6:
         return f"${value / 1e9:.2f}B" if value >= 1e9 else f"${value / 1e6:.1f}M"
@@ -429,13 +377,14 @@ def _bind(rule: Rule, match: re.Match, slots: _ItemSlots) -> list[Event]:
     return made
 
 
-def _complete(event: Event, tokens: list[Found], clause_text: str, match, in_clause: str | None,
-              facts: dict) -> None:
+def _complete(made: _RuleMatch, tokens: list[Found]) -> Event:
     """Evidence, status and facts, for the events that survive conflicts only."""
-    evidence = _render(match.group(0), tokens)
-    event.status = extract_status(clause_text, evidence, in_clause)
+    event = made.event
+    evidence = _render(made.match.group(0), tokens)
+    event.status = extract_status(made.clause, evidence, made.status)
     event.evidence = evidence.strip()
-    _add_facts(event, clause_text, facts)
+    _add_facts(event, made.clause, made.facts)
+    return event
 
 
 def _add_facts(event: Event, text: str, cache: dict) -> None:
@@ -452,11 +401,13 @@ def _add_facts(event: Event, text: str, cache: dict) -> None:
         event.person, event.role = cache["person"]
 
 
-def _resolve(events: list[Event]) -> list[Event]:
-    if len(events) < 2:  # nothing to conflict with (most items)
-        return events
-    seen: dict[tuple[str, str, str | None], Event] = {}
-    for event in events:
-        seen.setdefault((event.type, event.subject, event.counterparty), event)
-    with_counterparty = {(t, s) for t, s, c in seen if c is not None}
-    return [e for (t, s, c), e in seen.items() if c is not None or (t, s) not in with_counterparty]
+def _resolve(found: list[_T], event_of: Callable[[_T], Event] = lambda event: event) -> list[_T]:
+    """The first of each (type, subject, counterparty); none without a counterparty where the same
+    type and subject has one with a counterparty."""
+    first: dict[tuple[str, str, str | None], _T] = {}
+    for item in found:
+        event = event_of(item)
+        first.setdefault((event.type, event.subject, event.counterparty), item)
+    with_counterparty = {(kind, subject) for kind, subject, counterparty in first if counterparty is not None}
+    return [item for (kind, subject, counterparty), item in first.items()
+            if counterparty is not None or (kind, subject) not in with_counterparty]

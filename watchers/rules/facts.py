@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from watchers.rules.gates import folds_oddly
 
 USD_RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "AUD": 0.66, "CAD": 0.73, "JPY": 0.0067, "CNY": 0.14,
              "INR": 0.012, "CHF": 1.12, "HKD": 0.13, "SGD": 0.74, "KRW": 0.00073, "SEK": 0.095}
@@ -68,6 +67,13 @@ _STATUS = (
                            r"retire|join|exit|end|stop|drop|terminate)|agrees? to)\b", re.I)),
 )
 _STATUS_PATTERNS = dict(_STATUS)
+# the characters IGNORECASE matches to an ASCII letter other than their lower(): "İ", "ı", "ſ"
+_ODD_FOLDS = re.compile("[\u0130\u0131\u017f]")
+
+
+def folds_oddly(text: str) -> bool:
+    """True when `text` holds a character that IGNORECASE matches to an ASCII letter other than its lower()."""
+    return _ODD_FOLDS.search(text) is not None
 _ROLE_SOURCE = (r"\b((?:interim |acting |co-)?(?:chief [a-z]+ officer|chief executive(?: officer)?|chief scientist|"
                 r"chief technologist|ceo|cfo|cto|coo|cpo|cro|cmo|ciso|president|"
                 r"(?:executive |board )?chair(?:man|woman|person)?|board member|director|"

@@ -40,8 +40,8 @@ class RulesProvider:
     @classmethod
     def from_settings(cls, settings: Settings) -> "RulesProvider":
         """Seeds from SEEDS_DIR (or the bundled ones), plus the companies added from chat."""
-        seeds, cache = settings.seeds_path, settings.cache_path
-        return cls(lambda extra: RulesEngine.load(seeds, extra_companies=extra, cache_dir=cache))
+        seeds = settings.seeds_path
+        return cls(lambda extra: RulesEngine.load(seeds, extra_companies=extra))
 
     @classmethod
     def fixed(cls, rules_engine: RulesEngine) -> "RulesProvider":

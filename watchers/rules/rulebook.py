@@ -26,16 +26,13 @@ A group named `P` (written `(?P<P>...)`) is a person: it binds the companies who
 from __future__ import annotations
 
 import re
-import re._parser as _sre_parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from watchers.errors import ConfigError
 from watchers.models import EVENT_TYPES
 from watchers.rules.registry import key_line, read_toml
-from watchers.rules.gates import min_literal_count
-from watchers.rules.cache import PatternCache
 
 PERSON_SLOT = "P"
 TOKEN = re.compile(r"\u27e6(\d+)\u27e7")
@@ -54,12 +51,66 @@ class EventSpec:
     counterparty: str | None = None
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What every match of a pattern holds, read from the pattern's source text (`needs_of`): at
+    least `tokens` companies, and a word of each of `words` (lowercase). A clause without them is
+    not tried: that changes what is run, never what is found."""
+
+    tokens: int = 0
+    words: tuple[frozenset[str], ...] = ()
+
+    def met(self, tokens: int, lowered: str) -> bool:
+        return tokens >= self.tokens and all(any(word in lowered for word in words) for words in self.words)
+
+
+_PLAIN_ALTERNATION = re.compile(r"\((?:\?:|\?P<\w+>)([\w' -]+(?:\|[\w' -]+)*)\)")
+_SLOT = re.compile(r"\{([A-SU-Z])[+!]?\}")  # a company slot that binds one company at least ({T} is the triggers)
+MIN_NEED_WORD = 3  # shorter words ("in", "at") are in nearly every clause: looking for them costs more than it saves
+
+
+def needs_of(source: str) -> Needs:
+    """The needs of a pattern as written in rules.toml: its slots and plain alternations of words
+    that stand at its top level (outside any group, class or lookaround) and are not optional.
+
+    >>> needs_of(r"{C} {w2}(?:acquires|buys) {S}(?: in (?:talks|a deal))?")
+    Needs(tokens=2, words=(frozenset({'acquires', 'buys'}),))
+    >>> needs_of(r"(?:{S} sells|{C} buys)") == Needs()
+    True
+    """
+    tokens, words, depth, at = 0, [], 0, 0
+    while at < len(source):
+        char = source[at]
+        if char == "\\":
+            at += 2
+            continue
+        if char == "[":  # a character class: to its closing bracket
+            at = source.index("]", at + 2 if source[at + 1:at + 2] in ("]", "^") else at + 1) + 1
+            continue
+        if depth == 0:
+            if char == "|":
+                return Needs()  # a top-level alternative: nothing is needed by every match
+            slot = _SLOT.match(source, at)
+            optional = source[(slot or _PLAIN_ALTERNATION.match(source, at) or re.match("", "")).end():][:2]
+            if slot and not optional.startswith(("?", "*", "{0")):
+                tokens += 1
+            group = _PLAIN_ALTERNATION.match(source, at)
+            if group and not optional.startswith(("?", "*", "{0")):
+                found = frozenset(word.strip().lower() for word in group.group(1).split("|"))
+                if all(len(word) >= MIN_NEED_WORD for word in found):
+                    words.append(found)
+        depth += (char == "(") - (char == ")")
+        at += 1
+    return Needs(tokens, tuple(words))
+
+
 @dataclass
 class Rule:
     id: str
     type: str
     triggers: tuple[str, ...]
     patterns: tuple[re.Pattern, ...]
+    needs: tuple[Needs, ...]  # per pattern
     emits: tuple[EventSpec, ...]
     overrides: tuple[str, ...] = ()
     scope: str = "any"
@@ -69,24 +120,6 @@ class Rule:
     uses_primary: bool = field(default=False)
     uses_people: bool = False  # a slot of the rule is the person group P
     orient: bool = False
-    # per pattern: how many company tokens a clause needs before the pattern can match it
-    min_tokens: tuple[int, ...] = ()
-    # per pattern: word sets that every match contains one of each (watchers/rules/gates.py)
-    gates: tuple[tuple[frozenset[str], ...], ...] = ()
-    unless_gates: tuple[frozenset[str], ...] = ()
-
-
-def min_tokens(pattern: str) -> int:
-    """How many company tokens any match of a rule's pattern holds at least (a lower bound:
-    lookarounds count 0). A clause with fewer cannot match, and is skipped without running it.
-    Read from the pattern with its slots as single marks and macros (which hold no company) as
-    plain letters: parsing that is far cheaper than parsing the expanded pattern."""
-    def mark(found: re.Match) -> str:
-        if found.group(1).isupper() and found.group(1) != "T":
-            return "" if found.group(2) == "*" else "(?:\u27e6)"
-        return "x"
-
-    return min_literal_count(_sre_parse.parse(_PLACEHOLDER.sub(mark, pattern)), "\u27e6")
 
 
 def _expand(pattern: str, triggers: str, macros: dict[str, str], fail, depth: int = 0) -> str:
@@ -126,7 +159,7 @@ def _spec(raw: Any, fail) -> EventSpec:
     return EventSpec(raw["type"], raw["subject"], counterparty)
 
 
-def _rule(raw: Any, macros: dict[str, str], fail, compile_pattern: Callable[[str, int], tuple]) -> Rule:
+def _rule(raw: Any, macros: dict[str, str], fail) -> Rule:
     if not isinstance(raw, dict):
         fail("each [[rule]] must be a table")
     unknown = sorted(set(raw) - _RULE_KEYS)
@@ -158,44 +191,39 @@ def _rule(raw: Any, macros: dict[str, str], fail, compile_pattern: Callable[[str
         fail(f"rule {rule_id}: confidence must be a number in (0, 1]", "confidence")
     trigger_tuple = tuple(t.strip().lower() for t in triggers)
     trigger_re = _triggers_regex(trigger_tuple)
-    compiled, pattern_gates = [], []
+    compiled = []
     for pattern in patterns:
         expanded = _expand(pattern, trigger_re, macros, lambda reason: fail(f"rule {rule_id}: {reason}", "patterns"))
         try:
-            regex, gates = compile_pattern(expanded, re.IGNORECASE)
+            regex = re.compile(expanded, re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: pattern {pattern!r} is not a valid regular expression: {exc}", "patterns")
         slots = set(regex.groupindex)
         if main.subject != "primary" and main.subject not in slots:
             fail(f"rule {rule_id}: pattern {pattern!r} has no subject slot {{{main.subject}}}", "patterns")
         compiled.append(regex)
-        pattern_gates.append(gates)
     for spec in emits[1:]:
         if spec.subject != "primary" and not any(spec.subject in r.groupindex for r in compiled):
             fail(f"rule {rule_id}: no pattern has the slot {{{spec.subject}}}", "also")
-    unless, unless_gates = None, ()
+    unless = None
     if raw.get("unless") is not None:
         try:
-            unless, unless_gates = compile_pattern(str(raw["unless"]), re.IGNORECASE)
+            unless = re.compile(str(raw["unless"]), re.IGNORECASE)
         except re.error as exc:
             fail(f"rule {rule_id}: unless is not a valid regular expression: {exc}", "unless")
     if not isinstance(raw.get("orient", False), bool):
         fail(f"rule {rule_id}: orient must be true or false", "orient")
-    return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled), emits=emits,
+    return Rule(id=rule_id, orient=raw.get("orient", False), type=main.type, triggers=trigger_tuple, patterns=tuple(compiled),
+                needs=tuple(needs_of(pattern) for pattern in patterns), emits=emits,
                 overrides=tuple(overrides), scope=scope, unless=unless, confidence=float(confidence),
                 uses_primary=any(s.subject == "primary" for s in emits),
-                uses_people=any(s.subject == PERSON_SLOT for s in emits),
-                min_tokens=tuple(min_tokens(p) for p in patterns),
-                gates=tuple(pattern_gates),
-                unless_gates=unless_gates)
+                uses_people=any(s.subject == PERSON_SLOT for s in emits))
 
 
-def load_rules(path: Path, cache_dir: Path | None = None) -> list[Rule]:
-    """Read, check and compile a rules file; a problem raises ConfigError with file and line.
-    With `cache_dir`, compiled patterns are kept there for the next start (watchers/rules/cache.py)."""
+def load_rules(path: Path) -> list[Rule]:
+    """Read, check and compile a rules file; a problem raises ConfigError with file and line."""
     path = Path(path)
     data, text = read_toml(path)
-    cache = PatternCache(cache_dir, text)
     lines = text.splitlines()
     headers = [n for n, line in enumerate(lines, 1) if re.match(r"^\s*\[\[\s*rule\s*\]\]", line)]
     unknown = sorted(set(data) - {"rule", "macros"})
@@ -212,7 +240,7 @@ def load_rules(path: Path, cache_dir: Path | None = None) -> list[Rule]:
         def fail(reason: str, key: str = "id", _start=start) -> None:
             raise ConfigError(str(path), key_line(lines, _start, key) if _start else None, reason)
 
-        rule = _rule(raw, macros, fail, cache.compile)
+        rule = _rule(raw, macros, fail)
         if rule.id in seen:
             fail(f"duplicate rule id {rule.id!r}")
         seen.add(rule.id)
@@ -220,5 +248,4 @@ def load_rules(path: Path, cache_dir: Path | None = None) -> list[Rule]:
         rules.append(rule)
     if not rules:
         raise ConfigError(str(path), None, "no [[rule]] entries")
-    cache.save()
     return rules
