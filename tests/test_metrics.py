@@ -130,6 +130,17 @@ async def test_a_lapsed_outbox_claim_is_counted_as_a_takeover(engine, settings) 
     assert metrics.registry.get_sample_value("vendorwatch_lease_takeovers_total", {"lease": "outbox"}) == 1
 
 
+async def test_an_ordinary_claim_is_not_counted_as_a_takeover(engine, settings) -> None:
+    channel = await add_channel(engine, "C1", {"a": []})
+    await queue(engine, channel, "p", "one")
+    await queue(engine, channel, "q", "two")
+    platform, clock = MemoryPlatform(), ManualClock()
+    metrics = BotMetrics()
+    sender = OutboxSender(engine, settings, {"memory": platform}, clock=clock, sleep=clock.sleep, metrics=metrics)
+    assert await sender.send_due() == 2
+    assert metrics.registry.get_sample_value("vendorwatch_lease_takeovers_total", {"lease": "outbox"}) is None
+
+
 async def test_a_permanent_error_is_counted_and_the_held_rows_are_in_the_depth(engine, settings) -> None:
     channel = await add_channel(engine, "C1", {"a": []})
     await queue(engine, channel, "p", "one")

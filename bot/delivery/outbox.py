@@ -236,8 +236,11 @@ class OutboxSender:
                             "claimed_by": self.worker_id,
                             "claimed_until": now + timedelta(seconds=LEASE_SECONDS)})
         if updates:
+            # Read before the UPDATE: the bulk update by primary key refreshes these ORM rows (status
+            # becomes "claimed" on every one of them), which once counted every claim as a takeover.
+            claimed_ids = {u["id"] for u in updates}
+            taken_over = sum(1 for row in rows if row.status == "claimed" and row.id in claimed_ids)
             await session.exec(update(Outbox), params=updates)
-            taken_over = sum(1 for row in rows if row.status == "claimed" and any(u["id"] == row.id for u in updates))
             if taken_over and self.metrics is not None:
                 self.metrics.takeover("outbox", taken_over)
         return [batch for batch in chosen.values() if batch]
