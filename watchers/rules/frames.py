@@ -8,7 +8,8 @@ rules first; frames add the events of (type, subject) pairs the rules did not fi
 How one clause is read (its slot text: each company a token "⟦n⟧"):
 
 1. Words. A company token with its possessive ("⟦2⟧'s") is one word; punctuation is a word.
-2. Triggers. At every word, every trigger form starting there is tried (verbs in all their
+2. Triggers. At every word, every trigger form starting there is tried (a separable verb, "take
+   * to court", where its tail follows within five words; verbs in all their
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"), when it is
@@ -152,6 +153,7 @@ class Frame:
     possessive_object: WordSet = WordSet()
     person: bool = False
     orient: bool = False
+    needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
 
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
@@ -174,6 +176,9 @@ class Trigger:
     frame: Frame
     noun: bool
     participle: bool
+    # a separable verb ("take * to court", "shut * out"): the words that follow its object, within
+    # SEPARABLE_REACH words of `words`; the object is the company between
+    tail: tuple[str, ...] = ()
 
     @property
     def key_at(self) -> int:
@@ -236,7 +241,8 @@ def load_lexicon(path: Path) -> Lexicon:
                       WordSet.of(raw.get("needs", [])), WordSet.of(raw.get("forbids", [])),
                       WordSet.of(raw.get("object", [])), WordSet.of(raw.get("before", [])),
                       WordSet.of(raw.get("possessive_object", [])),
-                      bool(raw.get("person", False)), bool(raw.get("orient", False)))
+                      bool(raw.get("person", False)), bool(raw.get("orient", False)),
+                      bool(raw.get("needs_counterparty", False)))
         forms: list[tuple[str, bool, bool]] = []  # (form, noun, participle)
         for verb in raw.get("verbs", []):
             for form in _phrase_forms(verb.lower()):
@@ -248,7 +254,8 @@ def load_lexicon(path: Path) -> Lexicon:
         if not forms:
             fail(f"frame {frame_id}: no verbs, phrases or nouns")
         for form, noun, participle in dict.fromkeys(forms):
-            trigger = Trigger(tuple(form.split()), frame, noun, participle)
+            head, _, tail = form.partition(" * ")
+            trigger = Trigger(tuple(head.split()), frame, noun, participle, tuple(tail.split()))
             triggers.setdefault(trigger.words[trigger.key_at], []).append((trigger.key_at, trigger))
     return Lexicon({k: tuple(v) for k, v in triggers.items()}, frozenset(words.get("roles", [])),
                    frozenset(words.get("stops", [])), frozenset(words.get("not_events", [])),
@@ -281,6 +288,20 @@ def _title_case(words: list[Word]) -> bool:
     return len(longer) >= 3 and sum(w.capital for w in longer) * 5 >= len(longer) * 3
 
 
+SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")
+
+
+def _follows(words: list[Word], end: int, tail: tuple[str, ...]) -> bool:
+    """Whether `tail` follows within SEPARABLE_REACH words of `end`, before a clause break."""
+    texts = [w.text for w in words[end:end + SEPARABLE_REACH + len(tail)]]
+    for at in range(1, len(texts) - len(tail) + 1):
+        if texts[at - 1] in _BREAKS:
+            return False
+        if tuple(texts[at:at + len(tail)]) == tail:
+            return True
+    return False
+
+
 class FrameReader:
     """Finds the frame events of clauses; `kind_of` and `customers_of` come from the registry."""
 
@@ -303,6 +324,8 @@ class FrameReader:
                 at = position - key_at
                 end = at + len(trigger.words)
                 if at < 0 or tuple(w.text for w in words[at:end]) != trigger.words:
+                    continue
+                if trigger.tail and not _follows(words, end, trigger.tail):
                     continue
                 if self._dropped(words, at, end, trigger, slot_text):
                     continue
@@ -417,8 +440,8 @@ class FrameReader:
         events = []
         for subject in bound["subject"]:
             counterparties = [c for c in bound["counterparty"] if slugs(c) != slugs(subject)] or [None]
-            if bound["counterparty"] and counterparties == [None]:
-                continue  # the counterparty bound only the subject ("Google replaces Gemini")
+            if bound["counterparty"] and counterparties == [None] or frame.needs_counterparty and counterparties == [None]:
+                continue  # the counterparty bound only the subject ("Google replaces Gemini"), or none
             for counterparty in counterparties[:1] if frame.type != "funding" else counterparties:
                 events.append(FrameEvent(frame.type, subject, counterparty, frame, min(starts), max(ends), status))
         return events
@@ -484,7 +507,9 @@ class FrameReader:
                 while k - 2 >= 0 and words[k - 1].text in _LIST_JOINS and words[k - 2].company is not None:
                     k -= 2
                     group.insert(0, k)
-                if k > 0 and words[k - 1].text in PREPOSITIONS and not words[group[-1]].possessive:
+                # "as Google ends ...": "as" right before a company that a verb follows is a conjunction
+                conjunction = words[k - 1].text == "as" and group[-1] == at - 1 and not trigger.noun if k > 0 else False
+                if k > 0 and words[k - 1].text in PREPOSITIONS and not conjunction and not words[group[-1]].possessive:
                     return [], apposition
                 return group, apposition
             k -= 1
