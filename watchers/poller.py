@@ -6,6 +6,11 @@ chat, seed feeds) and leases as many due feeds as the workers have room for; FEE
 asyncio workers poll them through the Orchestrator. The ticker is cheap and the workers stay
 busy across ticks, so a slow feed never holds up the others.
 
+Leases: the poller takes short feed leases (LEASE_SECONDS instead of the orchestrator's, which
+covers a whole poll without renewal) and a second job renews those it holds every
+RENEW_SECONDS: a live replica keeps its feeds however slow a poll is, a dead one's feeds are free
+again LEASE_SECONDS after its last renewal (and taken over by the next tick of another replica).
+
 `stop()` ends ticking at once, hands back the leases of feeds not yet started, gives polls under
 way a short grace period to finish and cancels (and hands back) the rest: the process can exit
 within seconds of SIGTERM, and another replica picks up the handed-back feeds.
@@ -21,13 +26,17 @@ from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from watchers.feeds.state import FeedClaim
+from watchers.feeds.state import FeedClaim, renew_feeds
 from watchers.orchestrator import FeedOutcome, Orchestrator
+from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.poller")
 
 OnOutcome = Callable[[FeedOutcome], "Awaitable[None] | None"]
 TICK_JOB_ID = "feed-poll-ticker"
+RENEW_JOB_ID = "feed-lease-renewer"
+LEASE_SECONDS = 30.0  # a feed lease of the running poller; renewed while held
+RENEW_SECONDS = 5.0
 
 
 class _SkippedRunFilter(logging.Filter):
@@ -64,7 +73,10 @@ class Poller:
         self._worker_tasks = [asyncio.create_task(self._worker(), name=f"feed-worker-{n}")
                               for n in range(self.workers)]
         self._scheduler = scheduler
+        self.orchestrator.lease_seconds = min(self.orchestrator.lease_seconds, LEASE_SECONDS)
         logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunFilter())
+        scheduler.add_job(self.renew_leases, "interval", seconds=RENEW_SECONDS, id=RENEW_JOB_ID,
+                          coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB_ID,
                           coalesce=True, max_instances=1, misfire_grace_time=None,
                           next_run_time=datetime.now(timezone.utc))
@@ -97,6 +109,19 @@ class Poller:
                 log.exception("poll tick failed")
             return queued
 
+    async def renew_leases(self) -> int:
+        """Extend the leases of the feeds this poller still holds (queued or being polled)."""
+        orchestrator = self.orchestrator
+        try:
+            async with orchestrator._writing() as session:
+                return await renew_feeds(session, orchestrator.owner, now=utcnow(),
+                                         lease_seconds=orchestrator.lease_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - retried at the next renewal, well before the leases lapse
+            log.warning("could not renew feed leases", exc_info=True)
+            return 0
+
     async def _worker(self) -> None:
         while True:
             claim = await self._queue.get()
@@ -124,8 +149,9 @@ class Poller:
             return
         self._stopping = True
         await self.orchestrator.stop()
-        if self._scheduler.get_job(TICK_JOB_ID) is not None:
-            self._scheduler.remove_job(TICK_JOB_ID)
+        for job_id in (TICK_JOB_ID, RENEW_JOB_ID):
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
         while not self._queue.empty():
             self._queue.get_nowait()
         for _ in self._worker_tasks:

@@ -16,6 +16,10 @@ connection) the channel's later rows wait with the failed one, so that after an 
 channel's messages still go in order (a bug in one row's payload holds only that row); PermanentError -> the channel's subscriptions are paused with the reason and its rows
 are held; held rows go back to pending once the channel's subscriptions are active again.
 
+Leases: a claim lasts LEASE_SECONDS and is renewed every RENEW_SECONDS while its cycle sends,
+so that a slow send of a live replica is never taken over, while the claims of a dead one lapse
+(and are taken over by the next cycle of another replica) within LEASE_SECONDS.
+
 Crash between sending and recording: the row's lease expires and another claim sends it
 again. Before re-sending a row that was claimed before (attempts > 1) the sender asks
 `Platform.find_sent(channel, key, thread=...)`; where the platform can answer (memory; Slack
@@ -51,7 +55,8 @@ from watchers.storage.tables import Item
 from watchers.storage.types import utcnow
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 120.0
+LEASE_SECONDS = 30.0  # an outbox claim; renewed every RENEW_SECONDS while its cycle sends
+RENEW_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 3600.0
 LOOKAHEAD_ROWS = 8  # due rows read per channel and cycle, to step over replies waiting for their parent
 BATCH_SECONDS = 1.0  # a channel sends at most this long (at its pace) in one cycle, then others get a turn
@@ -135,12 +140,32 @@ class OutboxSender:
         claims, wait = await self._claim(self.clock())
         if not claims:
             return 0, wait
-        batches = await asyncio.gather(*(self._send_channel(batch) for batch in claims))
+        renewing = asyncio.create_task(self._renew([claim.id for batch in claims for claim in batch]))
+        try:
+            batches = await asyncio.gather(*(self._send_channel(batch) for batch in claims))
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
         outcomes = [o for batch in batches for o in batch]
         await self._record(outcomes, self.clock())
         if self.metrics is not None:
             await self._measure(outcomes)
         return sum(1 for o in outcomes if o.message_id is not None), wait
+
+    async def _renew(self, ids: list[int]) -> None:
+        """Every RENEW_SECONDS (real time) until cancelled: extend this sender's claims on these rows."""
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                async with session_scope(self.engine) as session:
+                    await session.exec(update(Outbox).where(
+                        col(Outbox.id).in_(ids), Outbox.status == "claimed", Outbox.claimed_by == self.worker_id)
+                        .values(claimed_until=self.clock() + timedelta(seconds=LEASE_SECONDS))
+                        .execution_options(synchronize_session=False))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - tried again at the next renewal
+                log.warning("could not renew outbox claims", exc_info=True)
 
     async def _send_channel(self, claims: list[OutboxClaim]) -> list[Outcome]:
         """One channel's claimed rows, in order and at its pace; a failure leaves the rest for later."""

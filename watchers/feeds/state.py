@@ -4,7 +4,9 @@ A claim is one UPDATE of the due rows' lease (`lease_owner`, `lease_until`): on 
 inner SELECT takes `FOR UPDATE SKIP LOCKED`, so replicas claiming at once get disjoint feeds; on
 SQLite the single UPDATE statement is atomic by itself (one writer at a time). A lease that
 outlives its holder (a crash) simply expires; the claim that takes such a feed marks it
-`taken_over` (for the lease-takeover metric).
+`taken_over` (for the lease-takeover metric). A long-running holder (the poller of `vendorwatch
+run`) takes short leases and renews the ones it still holds (`renew_feeds`), so that a dead
+replica's feeds are free again within a minute while a slow poll of a live one is never taken over.
 """
 
 from __future__ import annotations
@@ -98,6 +100,16 @@ async def release_feeds(session: AsyncSession, owner: str, feed_ids: list[int] |
     if feed_ids is not None:
         statement = statement.where(Feed.id.in_(feed_ids))
     result = await session.exec(statement.values(lease_owner=None, lease_until=None)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+async def renew_feeds(session: AsyncSession, owner: str, *, now: datetime, lease_seconds: float) -> int:
+    """Extend every unexpired lease `owner` still holds to `lease_seconds` from `now`; returns how many.
+
+    A lease that has already lapsed is not revived: another poller may have taken the feed."""
+    result = await session.exec(update(Feed).where(Feed.lease_owner == owner, Feed.lease_until >= now)
+                                .values(lease_until=now + timedelta(seconds=lease_seconds))
                                 .execution_options(synchronize_session=False))
     return result.rowcount or 0
 
