@@ -40,15 +40,12 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
-from watchers.errors import ConfigError
-from watchers.models import EVENT_TYPES
-from watchers.rules.registry import Registry, read_toml
+from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
+from watchers.rules.registry import Registry
 
-ROLES = ("subject", "counterparty", "none")
 PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "on", "against", "in", "over", "as",
                           "below", "above", "behind", "under", "using"})
 _DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
@@ -56,133 +53,9 @@ _DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "
 _LIST_JOINS = frozenset({",", "and", "&", "/"})
 _BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
 _BACKGROUND = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
-_IRREGULAR = {
-    "leave": ("left",), "quit": ("quit", "quitting"), "buy": ("bought",), "take": ("took", "taken"),
-    "win": ("won", "winning"), "get": ("got", "gotten", "getting"), "bring": ("brought",), "cut": ("cut", "cutting"),
-    "shed": ("shed", "shedding"), "lose": ("lost",), "put": ("put", "putting"), "sink": ("sank", "sunk"),
-    "seek": ("sought",), "lead": ("led",), "run": ("ran", "running"), "go": ("went", "gone", "goes"),
-    "see": ("saw", "seen"), "draw": ("drew", "drawn"), "withdraw": ("withdrew", "withdrawn"), "sell": ("sold",),
-    "split": ("split", "splitting"), "break": ("broke", "broken"), "stand": ("stood",), "let": ("let", "letting"),
-    "bet": ("bet", "betting"), "shut": ("shut", "shutting"), "hit": ("hit", "hitting"), "commit": ("committed", "committing"),
-    "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "pay": ("paid",), "forfeit": (),
-    "eye": ("eyeing",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
-}
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 _PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
 _WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|" + _PLAIN_WORD.pattern + r"|[^\w\s]")
-
-
-def inflect(lemma: str) -> set[str]:
-    """The forms of a verb lemma: itself, -s, -ed, -ing, and its irregular forms.
-
-    >>> sorted(inflect("drop"))
-    ['drop', 'dropped', 'dropping', 'drops']
-    >>> sorted(inflect("leave"))
-    ['leave', 'leaved', 'leaves', 'leaving', 'left']
-    """
-    forms = {lemma}
-    if lemma.endswith("e") and not lemma.endswith("ee"):
-        forms |= {lemma + "s", lemma + "d", lemma[:-1] + "ing"}
-    elif re.search(r"[^aeiou]y$", lemma):
-        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied", lemma + "ing"}
-    elif re.search(r"(?:s|sh|ch|x|z)$", lemma):
-        forms |= {lemma + "es", lemma + "ed", lemma + "ing"}
-    elif re.fullmatch(r"[^aeiou]*[aeiou][bdgklmnprt]", lemma):  # one syllable ending consonant-vowel-consonant
-        forms |= {lemma + "s", lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
-    else:
-        forms |= {lemma + "s", lemma + "ed", lemma + "ing"}
-    if lemma == "be":
-        return {"be", "is", "was", "were", "are", "been", "being"}
-    return forms | set(_IRREGULAR.get(lemma, ()))  # a generated form nobody writes ("leaved") is harmless
-    return forms
-
-
-def _phrase_forms(phrase: str) -> set[str]:
-    """A verb of several words inflects its first word ("cut ties with": "cuts ties with", ...)."""
-    first, _, rest = phrase.partition(" ")
-    return {f"{form} {rest}".strip() for form in inflect(first)}
-
-
-def _plural(noun: str) -> str:
-    if noun.endswith(("s", "sh", "ch", "x")):
-        return noun + "es"
-    if re.search(r"[^aeiou]y$", noun):
-        return noun[:-1] + "ies"
-    return noun + "s"
-
-
-@dataclass(frozen=True, slots=True)
-class WordSet:
-    """Words to look for after a trigger: whole words, prefixes ("model*") and phrases of several words."""
-
-    words: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
-    phrases: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, items: list[str]) -> "WordSet":
-        items = [i.lower() for i in items]
-        return cls(frozenset(i for i in items if " " not in i and not i.endswith("*")),
-                   tuple(i[:-1] for i in items if i.endswith("*")), tuple(f" {i} " for i in items if " " in i))
-
-    def __bool__(self) -> bool:
-        return bool(self.words or self.prefixes or self.phrases)
-
-    def found_in(self, texts: list[str]) -> bool:
-        if any(t in self.words for t in texts):
-            return True
-        if self.prefixes and any(t.startswith(self.prefixes) for t in texts):
-            return True
-        if self.phrases:
-            joined = f" {' '.join(texts)} "
-            return any(p in joined for p in self.phrases)
-        return False
-
-
-@dataclass(frozen=True)
-class Frame:
-    id: str
-    type: str
-    agent: str = "none"
-    patient: str = "none"
-    preps: dict[str, str] = field(default_factory=dict)
-    needs: WordSet = WordSet()
-    forbids: WordSet = WordSet()
-    object: WordSet = WordSet()
-    before: WordSet = WordSet()
-    possessive_object: WordSet = WordSet()
-    person: bool = False
-    orient: bool = False
-    needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
-
-
-# words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
-_COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
-                     "with", "from", "by", "the", "a", "an", "its", "itself", "their", "another", "more", "new",
-                     "former", "part", "chief", "head", "deal", "access", "staff", "round", "launch", "take", "make",
-                     "get", "put", "open", "file", "bring", "one", "two", "three", "top", "key", "senior", "out",
-                     "back", "away", "down", "up", "off", "over", "into", "as", "using", "use", "work", "ceo", "cto",
-                     "cfo", "president", "founder", "co-founder", "cofounder", "longtime", "veteran", "several",
-                     "leading", "prominent", "star", "its", "no", "longer", "not", "won't", "does", "stop", "go",
-                     "move", "step", "near", "close", "final", "stages", "talks", "process"})
-
-
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    """One written form of a frame's trigger, found by its longest uncommon word (`key`, at `key_at`):
-    a clause without any key holds no trigger, and common words would let most clauses through."""
-
-    words: tuple[str, ...]
-    frame: Frame
-    noun: bool
-    participle: bool
-    # a separable verb ("take * to court", "shut * out"): the words that follow its object, within
-    # SEPARABLE_REACH words of `words`; the object is the company between
-    tail: tuple[str, ...] = ()
-
-    @property
-    def key_at(self) -> int:
-        return max(range(len(self.words)), key=lambda n: (self.words[n] not in _COMMON, len(self.words[n])))
 
 
 @dataclass(slots=True)
@@ -206,68 +79,6 @@ class FrameEvent:
     start: int
     end: int
     status: str | None  # from the words around the trigger ([status] of the lexicon); None: not said
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    triggers: dict[str, tuple[tuple[int, Trigger], ...]]  # the longest word of each form -> (its place, trigger)
-    roles: frozenset[str]
-    stops: frozenset[str]
-    not_events: frozenset[str]
-    passive: frozenset[str]
-    status: tuple[tuple[str, frozenset[str]], ...]  # (status, its words), in order of precedence
-    keys: frozenset[str]  # the words that find triggers: a clause with none of them holds no trigger
-    types_of_key: dict[str, frozenset[str]]  # each key word -> the event types of the triggers it finds
-
-
-def load_lexicon(path: Path) -> Lexicon:
-    """Read and check seeds/lexicon.toml; a problem raises ConfigError naming the frame."""
-    data, _ = read_toml(Path(path))
-
-    def fail(reason: str) -> None:
-        raise ConfigError(str(path), None, reason)
-
-    words = data.get("words", {})
-    triggers: dict[str, list[tuple[int, Trigger]]] = {}
-    for raw in data.get("frame", []):
-        frame_id = raw.get("id", "?")
-        if raw.get("type") not in EVENT_TYPES:
-            fail(f"frame {frame_id}: type must be one of {', '.join(EVENT_TYPES)}")
-        preps = raw.get("preps", {})
-        for role in (raw.get("agent", "none"), raw.get("patient", "none"), *preps.values()):
-            if role not in ROLES:
-                fail(f"frame {frame_id}: role {role!r} must be one of {', '.join(ROLES)}")
-        frame = Frame(frame_id, raw["type"], raw.get("agent", "none"), raw.get("patient", "none"), dict(preps),
-                      WordSet.of(raw.get("needs", [])), WordSet.of(raw.get("forbids", [])),
-                      WordSet.of(raw.get("object", [])), WordSet.of(raw.get("before", [])),
-                      WordSet.of(raw.get("possessive_object", [])),
-                      bool(raw.get("person", False)), bool(raw.get("orient", False)),
-                      bool(raw.get("needs_counterparty", False)))
-        forms: list[tuple[str, bool, bool]] = []  # (form, noun, participle)
-        for verb in raw.get("verbs", []):
-            for form in _phrase_forms(verb.lower()):
-                first = form.split(" ", 1)[0]
-                forms.append((form, False, first.endswith(("ed", "en")) or first in _PARTICIPLES))
-        forms += [(p.lower(), False, False) for p in raw.get("phrases", [])]
-        for noun in raw.get("nouns", []):
-            forms += [(noun.lower(), True, False), (_plural(noun.lower()), True, False)]
-        if not forms:
-            fail(f"frame {frame_id}: no verbs, phrases or nouns")
-        for form, noun, participle in dict.fromkeys(forms):
-            head, _, tail = form.partition(" * ")
-            trigger = Trigger(tuple(head.split()), frame, noun, participle, tuple(tail.split()))
-            triggers.setdefault(trigger.words[trigger.key_at], []).append((trigger.key_at, trigger))
-    return Lexicon({k: tuple(v) for k, v in triggers.items()}, frozenset(words.get("roles", [])),
-                   frozenset(words.get("stops", [])), frozenset(words.get("not_events", [])),
-                   frozenset(words.get("passive", [])),
-                   tuple((name, frozenset(listed)) for name, listed in data.get("status", {}).items()),
-                   frozenset(triggers),
-                   {key: frozenset(trigger.frame.type for _, trigger in found) for key, found in triggers.items()})
-
-
-_PARTICIPLES = frozenset({"left", "bought", "taken", "won", "got", "gotten", "brought", "cut", "shed", "lost", "put",
-                          "sunk", "sought", "led", "seen", "drawn", "withdrawn", "sold", "split", "broken", "let",
-                          "shut", "hit", "made", "held", "paid", "quit"})
 
 
 def words_of(slot_text: str) -> list[Word]:
