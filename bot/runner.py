@@ -5,9 +5,10 @@ It upgrades the schema, then runs until SIGINT or SIGTERM:
   started first: a platform that cannot start (bad credentials) ends the run with one clear
   line and exit status 1;
 - HTTP on PORT: /healthz, /metrics (bot.web), and the platforms' own routes (Slack's events);
-- one APScheduler AsyncIOScheduler with three jobs: the poll tick (watchers.poller: due feeds ->
+- one APScheduler AsyncIOScheduler with four jobs: the poll tick (watchers.poller: due feeds ->
   items -> stories), the delivery tick (new story items -> outbox rows (bot.delivery.fanout) ->
-  platforms (bot.delivery.outbox)) and the weekly digest cron (bot.digest.job).
+  platforms (bot.delivery.outbox)), the weekly digest cron (bot.digest.job) and the daily
+  retention prune (watchers.storage.retention, when RETENTION_DAYS is not 0).
 
 On a signal it stops taking new work, lets the poll and the send under way finish, hands back
 what it had claimed (feed leases, outbox claims) and exits 0 within 10 s.
@@ -42,6 +43,7 @@ from watchers.poller import Poller
 from watchers.rules.provider import RulesProvider
 from watchers.settings import Settings
 from watchers.storage.db import database_location, make_engine, session_scope, upgrade
+from watchers.storage.retention import RetentionJob
 from watchers.storage.tables import Feed
 from watchers.storage.single_run import AlreadyRunning, hold_single_run
 from watchers.storage.types import utcnow
@@ -175,6 +177,8 @@ class Bot:
         await self.poller.start(self.scheduler)
         self.digest_job = DigestJob(self.engine, settings, self.registry)
         self.digest_job.start(self.scheduler)
+        self.retention_job = RetentionJob(self.engine, settings.retention_days)
+        self.retention_job.start(self.scheduler)
         return True
 
     async def _log_start(self) -> None:

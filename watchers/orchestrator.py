@@ -30,6 +30,7 @@ from watchers.feeds.sources import sync_seed_feeds
 from watchers.feeds.state import FeedClaim, PollRecord, claim_feeds, record_poll, release_feeds
 from watchers.feeds.fetch import Fetcher
 from watchers.storage.item_store import ItemPlan, NewItem, plan_items, write_items
+from watchers.storage.retention import retention_cutoff
 from watchers.models import FetchResult, NewsItem, ParsedFeed
 from watchers.feeds.normalize import normalize_entries
 from watchers.feeds.parse import FeedParser, ParseError
@@ -262,7 +263,8 @@ class Orchestrator:
             classify = lambda item: rules.classify(item.title, item.summary, link=item.link,  # noqa: E731
                                                    source=item.outlet)
             return await plan_items(session, items, feed_id=claim.source.id, first_poll=not claim.source.polled_once,
-                                    now=now, max_age_hours=self.settings.first_poll_max_age_hours, classify=classify)
+                                    now=now, max_age_hours=self.settings.first_poll_max_age_hours, classify=classify,
+                                    retained_since=retention_cutoff(now, self.settings.retention_days))
 
     async def _store(self, claim: FeedClaim, fetched: FetchResult, parsed: ParsedFeed | None, plan: ItemPlan,
                      now: datetime) -> FeedOutcome:

@@ -138,6 +138,17 @@ def _weekday(text: str) -> int:
     raise ValueError("a weekday name such as mon or monday")
 
 
+def _retention_days(text: str) -> int:
+    """0 (keep everything) or at least 90 days, the longest window that lookup and the digest read."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError("a whole number of days: 0 (keep everything) or >= 90") from None
+    if value != 0 and value < 90:
+        raise ValueError("0 (keep everything) or >= 90 (lookup reads the last 90 days)")
+    return value
+
+
 def _timezone(text: str) -> str:
     value = text.strip()
     try:
@@ -184,6 +195,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DIGEST_WEEKDAY", "mon", _weekday, "day of the weekly digest"),
     Setting("DIGEST_HOUR", "9", _int(0, 23), "hour of the weekly digest, in DIGEST_TIMEZONE"),
     Setting("DIGEST_TIMEZONE", "UTC", _timezone, "time zone of the weekly digest"),
+    Setting("RETENTION_DAYS", "180", _retention_days,
+            "items and stories older than this are pruned daily (0: keep everything; else >= 90)"),
     Setting("SLACK_BOT_TOKEN", None, _optional_str, "Slack is on when this and SLACK_SIGNING_SECRET are set",
             secret=True),
     Setting("SLACK_SIGNING_SECRET", None, _optional_str, "verifies Slack's signed requests", secret=True),
@@ -224,6 +237,7 @@ class Settings:
     digest_weekday: int
     digest_hour: int
     digest_timezone: str
+    retention_days: int
     slack_bot_token: str | None
     slack_signing_secret: str | None
     slack_app_token: str | None

@@ -41,7 +41,8 @@ class Alert(SQLModel, table=True):
     """One story's parent message in one channel: later coverage goes into its thread."""
 
     __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("channel_pk", "story_id"),)
+    __table_args__ = (UniqueConstraint("channel_pk", "story_id"),
+                      Index("ix_alert_parent_outbox_id", "parent_outbox_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     channel_pk: int = Field(foreign_key="channel.id", ondelete="CASCADE", index=True)
@@ -57,7 +58,9 @@ class Outbox(SQLModel, table=True):
     """A message to send (post, reply, edit, file), claimed and sent by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_story_id", "story_id"),  # a pruned story clears it (ON DELETE SET NULL)
+                      Index("ix_outbox_parent_outbox_id", "parent_outbox_id"))  # thread batches, retention
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
@@ -92,6 +95,7 @@ class ItemFanout(SQLModel, table=True):
     """An item whose story was fanned out to the subscribed channels: fan-out happens once per item."""
 
     __tablename__ = "item_fanout"
+    __table_args__ = (Index("ix_item_fanout_story_id", "story_id"),)  # a pruned story clears it
 
     item_id: int = Field(primary_key=True, foreign_key="item.id", ondelete="CASCADE")
     story_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL")

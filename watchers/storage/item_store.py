@@ -55,15 +55,25 @@ class _Known:
     published_at: datetime | None
 
 
-def is_history(item: NewsItem, *, first_poll: bool, now: datetime, max_age_hours: float) -> bool:
-    """On a feed's first poll, items older than the limit (or undated) are history, never alerted."""
+def is_history(item: NewsItem, *, first_poll: bool, now: datetime, max_age_hours: float,
+               retained_since: datetime | None = None) -> bool:
+    """On a feed's first poll, items older than the limit (or undated) are history, never alerted.
+
+    On every poll, an item published before `retained_since` (the retention horizon) and before
+    the first-poll limit is history: it may be one that retention pruned and that the feed still
+    lists. (A first-poll limit set further back, as the demo and tests do to replay recorded
+    feeds, moves this bound back with it.)"""
+    if retained_since is not None and item.published is not None:
+        bound = min(retained_since, now - timedelta(hours=max_age_hours))
+        if item.published < bound:
+            return True
     if not first_poll:
         return False
     return item.published is None or item.published < now - timedelta(hours=max_age_hours)
 
 
 async def plan_items(session: AsyncSession, items: list[NewsItem], *, feed_id: int, first_poll: bool, now: datetime,
-                     max_age_hours: float, classify: Classify) -> ItemPlan:
+                     max_age_hours: float, classify: Classify, retained_since: datetime | None = None) -> ItemPlan:
     """Sort a feed's items into new, edited and unchanged, classifying the first two."""
     unique: dict[str, NewsItem] = {}
     for item in items:
@@ -80,7 +90,8 @@ async def plan_items(session: AsyncSession, items: list[NewsItem], *, feed_id: i
     for key, item in unique.items():
         seen = known.get(key)
         if seen is None:
-            history = is_history(item, first_poll=first_poll, now=now, max_age_hours=max_age_hours)
+            history = is_history(item, first_poll=first_poll, now=now, max_age_hours=max_age_hours,
+                                 retained_since=retained_since)
             plan.new.append(NewItem(item, classify(item), history))
         elif _edited(seen, item, feed_id):
             plan.edited.append(EditedItem(seen.id, item, classify(item)))

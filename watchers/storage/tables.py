@@ -43,7 +43,12 @@ class Feed(SQLModel, table=True):
 
 
 class Item(SQLModel, table=True):
-    """A normalized news item. `key` is its stable identity across edits and feeds."""
+    """A normalized news item. `key` is its stable identity across edits and feeds.
+
+    On PostgreSQL migration 0003 adds trigram (pg_trgm, GIN) indexes on `CAST(companies AS VARCHAR)`
+    and `CAST(events AS VARCHAR)`, which serve the `LIKE '%"slug"%'` filters of lookup and the
+    digest (bot.company_activity.load_activity); they are not declared here (PostgreSQL only, and
+    only where the extension could be created)."""
 
     __tablename__ = "item"
 
