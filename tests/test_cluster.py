@@ -163,3 +163,21 @@ async def test_coverage_filed_by_two_workers_at_once_is_all_counted(engine) -> N
         story = await session.get(Story, stories[0])
     assert story.item_count == 4
     assert sorted(story.outlets) == ["Bloomberg", "CNBC", "Reuters", "TechCrunch"]
+
+
+async def test_the_first_items_of_a_new_story_filed_by_replicas_at_once_start_one_story(engine) -> None:
+    """Three replicas filing the first coverage of one event at the same instant: one story, one alert."""
+    import asyncio
+
+    import pytest
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time (one `run` per SQLite database)")
+    layoffs = [Event(type="layoffs", subject="scale-ai")]
+    results = await asyncio.gather(*(add_item(engine, f"Scale AI lays off 20% of staff ({outlet})", layoffs,
+                                              at=T0, outlet=outlet)
+                                     for outlet in ("Reuters", "CNBC", "Bloomberg")))
+    assert len({tuple(s) for _, s in results}) == 1, results
+    async with session_scope(engine) as session:
+        story = await session.get(Story, results[0][1][0])
+    assert story.item_count == 3

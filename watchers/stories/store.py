@@ -5,9 +5,13 @@ events. Matching is watchers.stories.cluster's; this module loads the candidate 
 and keeps each story's summary columns (events, facts, best headline, outlets) up to date.
 
 A story joined by an item is locked (SELECT ... FOR UPDATE on PostgreSQL) and re-read, so that
-workers adding coverage at once lose no update. Two workers filing the first two items of one
-new story at the same instant may still start two stories; the next item joins the better one.
-That is rare and harmless (two alerts), so no lock is taken for new stories.
+workers adding coverage at once lose no update. New stories: on PostgreSQL every filing
+transaction first takes one transaction-scoped advisory lock (FILING_LOCK), so that filings are
+serialized across replicas as they are within one process (the orchestrator's filing slot): two
+replicas filing the first items of one new story at the same instant would otherwise each start
+a story, and each channel got two alerts for it (seen by tests/test_replicas.py). The lock is
+held from the first filing of a transaction to its commit and taken before any story row lock,
+so it cannot deadlock with them. SQLite has one writer at a time already.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +35,7 @@ from watchers.storage.tables import Item
 MAX_CANDIDATE_STORIES = 500
 UNCONFIRMED = ("rumored", "in_talks", "planned")
 FACT_NAMES = ("amount_usd", "stake_pct", "valuation_usd", "round", "person", "role", "status")
+FILING_LOCK = 0x76770001  # pg_advisory_xact_lock key of story filing ("vw" 1)
 
 
 def item_time(item: Item, now: datetime) -> datetime:
@@ -51,6 +57,9 @@ async def file_item(session: AsyncSession, item: Item, classification: Classific
     events = list(classification.events)
     if not events:
         return []
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # re-entrant within the transaction; released at its commit or rollback
+        await session.exec(text("SELECT pg_advisory_xact_lock(:key)"), params={"key": FILING_LOCK})
     at = item_time(item, now)
     view = item_view(item.title, events, at=at, companies=classification.companies, outlet=item.outlet,
                      link=item.link, summary=item.summary)
