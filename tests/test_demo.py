@@ -237,3 +237,25 @@ def test_the_readme_s_demo_excerpt_is_the_demo_s_output(demo_run) -> None:
     output = {line.rstrip() for line in demo_run[0].stdout.splitlines()}
     missing = [line for line in readme_demo_excerpt() if line.rstrip() not in output]
     assert not missing, "README lines not in `vendorwatch demo`'s output:\n" + "\n".join(missing)
+
+
+def test_verbose_shows_the_bot_s_log_lines_and_the_same_output(demo_run, tmp_path: Path) -> None:
+    from bot.cli.main import build_parser
+
+    assert build_parser().parse_args(["demo"]).verbose is False
+    assert build_parser().parse_args(["demo", "-v"]).verbose is True
+    quiet, quiet_out = demo_run
+    out = tmp_path / "charts"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL", "SEED", "LOG_LEVEL"))}
+    result = subprocess.run([str(VENDORWATCH), "demo", "--verbose", "--output-dir", str(out)], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    assert any("level=debug" in line and "logger=vendorwatch.poll" in line for line in lines), lines[:20]
+    assert all(line.startswith("ts=") for line in lines if line and not line.startswith(" ")), lines[:20]
+    # the bot's own lines, not thousands of aiosqlite or matplotlib debug lines
+    assert not [line for line in lines if "level=debug" in line and "logger=aiosqlite" in line]
+    assert len(lines) < 1000, len(lines)
+    assert "level=" not in result.stdout  # the log goes to standard error; the demo's output is unchanged
+    assert masked(result.stdout, out) == masked(quiet.stdout, quiet_out)

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=demo_command.run)
     demo.add_argument("--output-dir", default="demo-output", metavar="DIR",
                       help="where the digest chart is written (default: demo-output)")
+    demo.add_argument("-v", "--verbose", action="store_true",
+                      help="print the bot's log lines, debug ones included, to standard error (by default only warnings)")
 
     classify = sub.add_parser("classify", help="JSONL news items in, companies and events out")
     classify.set_defaults(handler=classify_command.run)

@@ -74,11 +74,17 @@ def output_directory(args: argparse.Namespace) -> Path:
     return path
 
 
+OWN_LOGGERS = ("vendorwatch", "watchers", "bot")  # the bot's loggers; --verbose shows their debug lines
+
+
 def quiet_logs(args: argparse.Namespace) -> None:
     """The demo's terminal is for its own output: log lines only at WARNING and above, unless the
-    user asked for them (LOG_LEVEL in the environment or .env, or --verbose)."""
+    user asked for them (LOG_LEVEL in the environment or .env, or --verbose: the bot's own debug
+    lines, and the libraries' from INFO up, not aiosqlite's thousands of debug lines)."""
     if getattr(args, "verbose", False):
-        logging.getLogger().setLevel(logging.DEBUG)
+        logging.getLogger().setLevel(logging.INFO)
+        for name in OWN_LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG)
         return
     asked = any(v.setting.name == "LOG_LEVEL" and v.origin != "default" for v in inspect_settings())
     if not asked:
