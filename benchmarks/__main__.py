@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench_classify", "bench_parse", "bench_poll", "bench_outbox", "bench_platform_channels", "bench_commands")
+BENCHMARKS = ("bench_classify", "bench_parse", "bench_poll", "bench_outbox", "bench_platform_channels",
+              "bench_commands")
 
 
 def main() -> int:

@@ -2,9 +2,10 @@
 
 The bot scopes are derived from the Web API methods bot/platforms/slack/ calls (every
 `self.client.<method>(` and `platform.client.<method>(` in its source, mapped through
-METHOD_SCOPES), plus `commands` for the slash command: a manifest that lacks one breaks a feature with missing_scope, one that has more asks a
-workspace for access the bot never uses. A method called but absent from METHOD_SCOPES fails
-the test, so that a new call gets its scope decided here and in both manifests.
+METHOD_SCOPES), plus `commands` for the slash command: a manifest that lacks one breaks a
+feature with missing_scope, one that has more asks a workspace for access the bot never uses.
+A method called but absent from METHOD_SCOPES fails the test, so that a new call gets its scope
+decided here and in both manifests.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output-dir", default="demo-output", metavar="DIR",
                       help="where the digest chart is written (default: demo-output)")
     demo.add_argument("-v", "--verbose", action="store_true",
-                      help="print the bot's log lines, debug ones included, to standard error (by default only warnings)")
+                      help="print the bot's log lines, debug ones included, to standard error "
+                           "(by default only warnings)")
 
     classify = sub.add_parser("classify", help="JSONL news items in, companies and events out")
     classify.set_defaults(handler=classify_command.run)
