@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import String, and_, cast, or_
+from sqlalchemy import String, and_, cast, literal, or_, union
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,6 +117,21 @@ def _mentions(column: Any, slug: str) -> Any:
     return cast(column, String).like(f'%"{slug}"%')
 
 
+def _slug_filter(dialect: str, slugs: list[str]) -> Any:
+    """Items that name one of `slugs`: in companies, or as an event's subject or counterparty.
+
+    PostgreSQL: JSONB containment, served by the GIN indexes of migration 0003 (one million items:
+    benchmarks/bench_million.py); elsewhere a LIKE on the JSON text."""
+    if dialect != "postgresql":
+        return or_(*[_mentions(Item.companies, s) for s in slugs], *[_mentions(Item.events, s) for s in slugs])
+    companies, events = cast(Item.companies, JSONB), cast(Item.events, JSONB)
+    conditions = [*[companies.op("@>")(literal([s], JSONB)) for s in slugs],
+                  *[events.op("@>")(literal([{"subject": s}], JSONB)) for s in slugs],
+                  *[events.op("@>")(literal([{"counterparty": s}], JSONB)) for s in slugs]]
+    # one index scan per condition, united: an OR of many would be planned as a scan of the table
+    return Item.id.in_(union(*[select(Item.id).where(c) for c in conditions]))  # type: ignore[union-attr]
+
+
 async def load_activity(session: AsyncSession, slugs: Iterable[str], since: datetime,
                         until: datetime) -> dict[str, CompanyActivity]:
     """Each company's de-duplicated events and its stories with items in [since, until)."""
@@ -128,8 +144,8 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
                          Item.first_seen_at < until))
     query = select(Item).where(in_window)
     if len(wanted) <= LIKE_FILTER_MAX_SLUGS:
-        query = query.where(or_(*[_mentions(Item.companies, s) for s in wanted],
-                                *[_mentions(Item.events, s) for s in wanted]))
+        dialect = session.bind.dialect.name if session.bind is not None else ""
+        query = query.where(_slug_filter(dialect, wanted))
     items = sorted((await session.exec(query)).all(), key=lambda i: (item_time(i), i.id or 0))
     story_ids = {i.story_id for i in items if i.story_id is not None}
     stories = {s.id: s for s in (await session.exec(select(Story).where(Story.id.in_(story_ids)))).all()} \

@@ -45,10 +45,9 @@ class Feed(SQLModel, table=True):
 class Item(SQLModel, table=True):
     """A normalized news item. `key` is its stable identity across edits and feeds.
 
-    On PostgreSQL migration 0003 adds trigram (pg_trgm, GIN) indexes on `CAST(companies AS VARCHAR)`
-    and `CAST(events AS VARCHAR)`, which serve the `LIKE '%"slug"%'` filters of lookup and the
-    digest (bot.company_activity.load_activity); they are not declared here (PostgreSQL only, and
-    only where the extension could be created)."""
+    On PostgreSQL migration 0003 adds GIN (jsonb_path_ops) indexes on `CAST(companies AS JSONB)`
+    and `CAST(events AS JSONB)`, which serve the containment filters of lookup and the digest
+    (bot.company_activity.load_activity); they are not declared here (PostgreSQL only)."""
 
     __tablename__ = "item"
 
