@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ("bench_classify", "bench_parse", "bench_poll", "bench_outbox", "bench_platform_channels",
-              "bench_commands")
+              "bench_commands", "bench_million", "bench_e2e")
 
 
 def main() -> int:
