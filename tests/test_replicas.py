@@ -35,14 +35,15 @@ pytestmark = pytest.mark.timeout(170)
 SECRET = "replica-signing-secret"
 TEAM_ID = "T0FAKE0001"
 ALL, BIG, SMALL = "C0REPLALL1", "C0REPLBIG1", "C0REPLSML1"
-WATCHES = {ALL: ["scale-ai", "openai", "anthropic", "cohere", "mistral"],
-           BIG: ["scale-ai", "openai"],
+WATCHES = {ALL: ["scale-ai", "openai", "anthropic", "cohere", "mistral", "xai"],
+           BIG: ["scale-ai", "openai", "xai"],
            SMALL: ["anthropic", "cohere"]}  # SMALL also gets mistral by a signed slash command
 FEEDS = [f"f{n:02d}" for n in range(50)]
 SLOW = FEEDS[::5]  # ten feeds answer slowly, so that replicas hold feed leases while they poll
 TAKEOVER_LIMIT_SECONDS = 60.0
 
-# (company, headline, other outlets' wording): each becomes one story with two or three items.
+# (company, headline, other outlets' wording): each becomes one story with two or three items. No
+# two stories share a company: a new event type of a company soon after joins its story's thread.
 BEFORE_KILL = [
     ("scale-ai", "Scale AI raises $1 billion in Series F funding",
      ["Scale AI raises $1 billion Series F as Accel leads round"]),
@@ -55,7 +56,7 @@ BEFORE_KILL = [
 AFTER_KILL = [
     ("mistral", "Mistral AI raises $640 million Series B",
      ["Mistral AI raises $640 million in Series B funding"]),
-    ("scale-ai", "Scale AI CEO Alexandr Wang steps down", []),
+    ("xai", "xAI raises $6 billion in Series C funding", []),
     ("anthropic", "Anthropic to cut 8% of staff", ["Anthropic lays off 8% of its staff"]),
 ]
 
