@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import statistics
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 import pytest
@@ -199,3 +200,39 @@ def rss_of(entries: list[tuple], title: str) -> bytes:
     from tests.feed_fixtures import rss
 
     return rss(entries, title=title)
+
+
+LATENCY_HEADLINES = [
+    "Scale AI raises $1 billion in Series F funding", "Scale AI to cut 10% of staff in restructuring",
+    "OpenAI raises $40 billion in funding round", "Anthropic raises $3.5 billion Series E",
+    "Cohere raises $500 million in new funding", "Mistral AI raises $640 million Series B",
+    "Scale AI CEO Alexandr Wang steps down", "OpenAI to cut 5% of staff in restructuring",
+    "Anthropic to cut 8% of staff", "Cohere to cut 20 jobs"]
+
+
+async def measure_latency(feed_server: Any, arrived: Callable[[], list[float]], platform: str) -> list[float]:
+    """Seconds from each of LATENCY_HEADLINES appearing on feed /wire.xml to its message at the fake.
+
+    `arrived()` lists the creation times (epoch seconds) of the alerts at the fake, oldest first.
+    Items land at different points of the poll cycle; one that never arrives within 20 s is left out.
+    Prints p50, p95 and max, and returns the sorted latencies.
+    """
+    entries: list[tuple] = []
+    latencies = []
+    for number, headline in enumerate(LATENCY_HEADLINES):
+        before = len(arrived())
+        await asyncio.sleep(0.37 * (number % 5))
+        entries.append(item(f"m{number}", headline, "wire"))
+        put_at = time.time()
+        feed_server.serve("/wire.xml", rss_of(entries, "wire"))
+        try:
+            await until(lambda: len(arrived()) > before, 20, headline)
+        except pytest.fail.Exception:
+            continue
+        latencies.append(arrived()[before] - put_at)
+    latencies.sort()
+    if latencies:
+        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+        print(f"\nlatency feed -> {platform} fake over {len(latencies)} items: p50 {statistics.median(latencies):.2f} s, "
+              f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s")
+    return latencies

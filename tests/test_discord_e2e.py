@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_fixtures import TEST_TOKEN
 from tests.fakes.discord_payloads import DISCORD_EPOCH_MS
 from tests.feed_fixtures import rss
-from tests.e2e_support import RunProcess, item, until
+from tests.e2e_support import RunProcess, item, measure_latency, until
 from tests.feedserver import feed_server  # noqa: F401
 from tests.shared_data import VENDORWATCH
 from tests.test_run import STARTUP_LIMIT_SECONDS
@@ -138,33 +136,11 @@ async def test_latency_from_feed_to_discord(tmp_path: Path, fake: FakeDiscord, f
     channel = fake.text_channel_id
     bot = Bot(tmp_path, fake, feed_server, poll_seconds=2)
     await bot.add_feeds(["wire"])
-    headlines = ["Scale AI raises $1 billion in Series F funding", "Scale AI to cut 10% of staff in restructuring",
-                 "OpenAI raises $40 billion in funding round", "Anthropic raises $3.5 billion Series E",
-                 "Cohere raises $500 million in new funding", "Mistral AI raises $640 million Series B",
-                 "Scale AI CEO Alexandr Wang steps down", "OpenAI to cut 5% of staff in restructuring",
-                 "Anthropic to cut 8% of staff", "Cohere to cut 20 jobs"]
     try:
         await bot.start()
         for slug in ("scale-ai", "openai", "anthropic", "cohere", "mistral-ai"):
             await bot.command("watch", {"company": slug})
-        entries: list[tuple] = []
-        latencies = []
-        for number, headline in enumerate(headlines):
-            before = len(alerts(fake, channel))
-            await asyncio.sleep(0.37 * (number % 5))  # items land at different points of the poll cycle
-            entries.append(item(f"m{number}", headline, "wire"))
-            put_at = time.time()
-            feed_server.serve("/wire.xml", rss(entries, title="wire"))
-            try:
-                await until(lambda: len(alerts(fake, channel)) > before, 20, headline)
-            except pytest.fail.Exception:
-                continue
-            latencies.append(created_at(alerts(fake, channel)[before]) - put_at)
-        latencies.sort()
-        p50 = statistics.median(latencies)
-        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-        print(f"\nlatency feed -> Discord fake over {len(latencies)} items: p50 {p50:.2f} s, p95 {p95:.2f} s, "
-              f"max {latencies[-1]:.2f} s")
+        latencies = await measure_latency(feed_server, lambda: [created_at(m) for m in alerts(fake, channel)], "Discord")
         assert len(latencies) >= 5
         code, err = await bot.stop()
         assert code == 0, err
