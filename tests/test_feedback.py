@@ -183,7 +183,7 @@ def test_db_upgrade_migrates_an_existing_0001_database(backend: str, tmp_path) -
         done = subprocess.run([str(VENDORWATCH), "db", "upgrade"], capture_output=True, text=True, env=env,
                               timeout=120)
         assert done.returncode == 0, done.stderr
-        assert "migrated the database schema (from 0001 to 0003)" in done.stdout  # head: 0003 (retention indexes)
+        assert "migrated the database schema (from 0001 to 0004)" in done.stdout  # head: 0004 (item_company)
         engine = create_engine(sync_url(url))
         assert "story_feedback" in inspect(engine).get_table_names()
         with engine.connect() as conn:

@@ -45,9 +45,8 @@ class Feed(SQLModel, table=True):
 class Item(SQLModel, table=True):
     """A normalized news item. `key` is its stable identity across edits and feeds.
 
-    On PostgreSQL migration 0003 adds GIN (jsonb_path_ops) indexes on `CAST(companies AS JSONB)`
-    and `CAST(events AS JSONB)`, which serve the containment filters of lookup and the digest
-    (bot.company_activity.load_activity); they are not declared here (PostgreSQL only)."""
+    Which companies it names is also in table item_company (below), the index that lookup and
+    the digest read by company and time."""
 
     __tablename__ = "item"
 
@@ -66,6 +65,26 @@ class Item(SQLModel, table=True):
     companies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     events: list[Event] = Field(default_factory=list, sa_column=Column(EventList, nullable=False))
     story_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL", index=True)
+
+
+class ItemCompany(SQLModel, table=True):
+    """One company an item names (in `companies`, or as an event's subject or counterparty), at the item's time.
+
+    Lookup and the digest read a company's items of a period as one range of the (slug, at) index
+    instead of filtering the JSON of every item (bot.company_activity; one million items:
+    benchmarks/bench_million.py). Written with the item, in the same transaction
+    (watchers.storage.item_store), rewritten when an edit changes the item; pruned with it
+    (watchers.storage.retention, and ON DELETE CASCADE). `at` is the item's time: published,
+    else first seen. `is_subject`: the company is the subject of one of the item's events, the
+    only items the digest's trend counts."""
+
+    __tablename__ = "item_company"
+    __table_args__ = (Index("ix_item_company_slug_at", "slug", "at"),)
+
+    item_id: int = Field(foreign_key="item.id", ondelete="CASCADE", primary_key=True)
+    slug: str = Field(max_length=100, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    is_subject: bool = Field(default=False)
 
 
 class TrackedCompany(SQLModel, table=True):
