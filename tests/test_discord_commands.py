@@ -18,6 +18,7 @@ from tests.command_support import test_registry
 from tests.discord_harness import fast_platform
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_fixtures import fake_discord  # noqa: F401
+from watchers.models import EVENT_TYPES
 from watchers.storage.db import make_engine, upgrade
 
 pytestmark = pytest.mark.timeout(30)
@@ -108,7 +109,7 @@ async def test_the_synced_group_has_choices_and_autocomplete(fake_discord: FakeD
     options = {o["name"]: o for o in group["options"]}
     watch = {o["name"]: o for o in options["watch"]["options"]}
     assert watch["company"]["autocomplete"] is True and watch["company"]["required"] is True
-    assert [c["value"] for c in watch["types"]["choices"]][:2] == ["funding", "leadership_change"]
+    assert watch["types"]["autocomplete"] is True and not watch["types"].get("required")
     assert {o["name"] for o in options["why"]["options"]} == {"query"}
 
 
@@ -123,6 +124,38 @@ async def test_autocomplete_offers_registry_and_chat_added_companies(fake_discor
     record = await fake_discord.send_autocomplete("vendorwatch", "lookup", {"company": "zyx"}, "company")
     callback = await fake_discord.wait_callback(record.id)
     assert [c["value"] for c in callback.data["choices"]][:1] == ["zyxwv-robotics"]
+
+
+async def test_watch_takes_several_types_completed_one_by_one(fake_discord: FakeDiscord,
+                                                              platform: DiscordPlatform) -> None:
+    record = await fake_discord.send_autocomplete("vendorwatch", "watch", {"company": "scale-ai", "types": "funding lea"},
+                                                  "types")
+    callback = await fake_discord.wait_callback(record.id)
+    assert [c["value"] for c in callback.data["choices"]] == ["funding leadership_change"]
+    assert callback.data["choices"][0]["name"] == "funding leadership change"
+
+    record = await fake_discord.send_command("vendorwatch", "watch",
+                                             {"company": "scale-ai", "types": "funding, leadership_change"})
+    await answers(fake_discord, record)
+    listed = await fake_discord.send_command("vendorwatch", "list")
+    (callback,) = await answers(fake_discord, listed)
+    assert "funding" in callback.data["content"] and "leadership" in callback.data["content"]
+
+    record = await fake_discord.send_command("vendorwatch", "watch", {"company": "scale-ai", "types": "fundng"})
+    (callback,) = await answers(fake_discord, record)
+    assert callback.data["flags"] & EPHEMERAL and "Unknown event type" in callback.data["content"]
+
+
+@pytest.mark.parametrize("typed, offered", [
+    ("", list(EVENT_TYPES)),
+    ("l", ["leadership_change", "layoffs", "legal"]),
+    ("funding ", [f"funding {t}" for t in EVENT_TYPES if t != "funding"]),
+    ("churn,le", ["customer_loss leadership_change", "customer_loss legal"]),
+    ("funding legal", ["funding legal"]),
+    ("zzz", []),
+])
+def test_type_choices_complete_the_last_word(typed: str, offered: list[str]) -> None:
+    assert [choice.value for choice in slash.type_choices(typed)] == offered
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import discord
 from discord import app_commands
 
+from bot.commands.parsing import event_type_of
 from bot.messages import Reply, Request
 from bot.platforms.contract import SORRY, answer_in_time
 from bot.platforms.discord.render import render_reply
@@ -41,7 +42,6 @@ COMMAND_DEADLINE_SECONDS = 2.0  # Discord allows 3 s; the rest is for the respon
 DIRECTORY_REFRESH_SECONDS = 10.0
 MAX_CHOICES = 25
 NEEDS_MANAGE = "Changing this channel's subscriptions needs the Manage Channels permission."
-TYPE_CHOICES = [app_commands.Choice(name=t.replace("_", " "), value=t) for t in EVENT_TYPES]
 
 
 def _quoted(text: str) -> str:
@@ -55,12 +55,11 @@ def build_tree(client: discord.Client, platform: "DiscordPlatform") -> app_comma
 
     @group.command(name="watch", description="Post this company's news in this channel")
     @app_commands.describe(company="A tracked company (name, alias or slug), or: new NAME aka ALIASES",
-                           types="Only this event type")
-    @app_commands.choices(types=TYPE_CHOICES)
-    async def watch(interaction: discord.Interaction, company: str,
-                    types: Optional[app_commands.Choice[str]] = None) -> None:
+                           types="Only these event types, e.g. funding leadership_change (all when empty)")
+    async def watch(interaction: discord.Interaction, company: str, types: Optional[str] = None) -> None:
         new = company.strip().lower().startswith("new ")  # `new NAME aka ALIASES`: a company added from chat
-        text = f"watch {' '.join(company.split()) if new else _quoted(company)}" + (f" {types.value}" if types else "")
+        wanted = " ".join((types or "").replace(",", " ").split())
+        text = f"watch {' '.join(company.split()) if new else _quoted(company)}" + (f" {wanted}" if wanted else "")
         await run_command(platform, interaction, text, manage=True, public_success=True)
 
     @group.command(name="unwatch", description="Stop posting this company's news here")
@@ -93,8 +92,12 @@ def build_tree(client: discord.Client, platform: "DiscordPlatform") -> app_comma
     async def company_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await company_choices(platform, current)
 
+    async def types_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return type_choices(current)
+
     for command in (watch, unwatch, lookup):
         command.autocomplete("company")(company_autocomplete)
+    watch.autocomplete("types")(types_autocomplete)
     tree.add_command(group)
     return tree
 
@@ -189,6 +192,21 @@ async def _no_core(request: Request) -> Reply:
 
 
 # Autocomplete
+
+def type_choices(current: str) -> list[app_commands.Choice[str]]:
+    """The types typed so far, each completed by one more: `funding lea` offers `funding leadership_change`.
+
+    Discord's choices take one value, and `watch COMPANY [TYPES...]` takes several, so the option is
+    text, completed here; the command core reads it as typed (commas or spaces, friendly spellings).
+    """
+    words = current.replace(",", " ").split()
+    partial = "" if not words or current[-1:] in (" ", ",") else words.pop()
+    chosen = list(dict.fromkeys(kind for kind in map(event_type_of, words) if kind))
+    offered = [kind for kind in EVENT_TYPES if kind not in chosen
+               and (kind.startswith(partial.lower()) or event_type_of(partial) == kind)]
+    choices = [" ".join([*chosen, kind]) for kind in offered] or ([" ".join(chosen)] if chosen else [])
+    return [app_commands.Choice(name=value.replace("_", " ")[:100], value=value[:100]) for value in choices]
+
 
 _refreshed_at: dict[int, float] = {}
 
