@@ -11,6 +11,7 @@ from watchers.models import Event
 from watchers.rules.registry import Registry, load_registry
 from watchers.settings import default_seeds_dir
 from watchers.storage.db import session_scope
+from watchers.storage.item_store import write_company_rows
 from watchers.storage.stories import Story
 from watchers.storage.tables import Feed, Item
 
@@ -64,4 +65,6 @@ async def store_item(engine: Any, *, key: str, title: str, events: list[Event], 
                     companies=companies if companies is not None else list(dict.fromkeys(subjects)),
                     events=events, story_id=story_id)
         session.add(item)
+        await session.flush()
+        await write_company_rows(session, [item])
     return item

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from watchers.models import Classification, Event
 from watchers.storage.db import session_scope
+from watchers.storage.item_store import write_company_rows
 from watchers.storage.delivery import Channel, Outbox, Subscription
 from watchers.storage.tables import Item
 from watchers.stories.store import file_item
@@ -65,6 +66,7 @@ async def add_item(engine, title: str, events: list[Event], *, at: datetime, out
                     events=result.events)
         session.add(item)
         await session.flush()
+        await write_company_rows(session, [item])
         stories = [] if history else await file_item(session, item, result, now=now or at,
                                                            window_hours=window_hours)
         return item.id, stories

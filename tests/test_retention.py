@@ -17,7 +17,7 @@ from watchers.settings import load_settings
 from watchers.storage.db import session_scope, sync_url
 from watchers.storage.delivery import Alert, Channel, Digest, ItemFanout, Outbox
 from watchers.storage.feedback import StoryFeedback
-from watchers.storage.item_store import is_history
+from watchers.storage.item_store import is_history, write_company_rows
 from watchers.storage.retention import (RETENTION_JOB_ID, RETENTION_LOCK_ID, RetentionJob, prune,
                                         retention_cutoff, row_counts)
 from watchers.storage.stories import Story
@@ -47,6 +47,7 @@ async def add_item(session, key: str, *, seen: datetime, published: datetime | N
                 story_id=story.id if story else None)
     session.add(item)
     await session.flush()
+    await write_company_rows(session, [item])
     return item
 
 

@@ -5,23 +5,27 @@ Two steps, so that classification (CPU) runs outside any write transaction:
 then inserts the new rows (insert-or-ignore: a feed polled at the same moment may have stored
 the same key first, and then it is not new here) and updates the edited ones. An edit updates
 text, hash, time and classification, but the item stays what it was: not new, never alerted again.
+
+In the same transaction `write_items` writes which companies each item names to table
+item_company (`company_rows`), the index lookup and the digest read; an edit rewrites them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watchers.models import Classification, NewsItem
-from watchers.storage.tables import Item
+from watchers.models import Classification, Event, NewsItem
+from watchers.storage.tables import Item, ItemCompany
 
 KEY_CHUNK = 500
 MAX_OUTLET = 300
+MAX_SLUG = 100  # item_company.slug; no company has a longer slug (tracked_company.slug is as long)
 
 Classify = Callable[[NewsItem], Classification]
 
@@ -38,6 +42,7 @@ class EditedItem:
     row_id: int
     item: NewsItem
     classification: Classification
+    at: datetime  # the item's time after the edit: its new published time, else the one stored
 
 
 @dataclass(slots=True)
@@ -53,6 +58,7 @@ class _Known:
     content_hash: str
     feed_id: int | None
     published_at: datetime | None
+    first_seen_at: datetime
 
 
 def is_history(item: NewsItem, *, first_poll: bool, now: datetime, max_age_hours: float,
@@ -83,9 +89,9 @@ async def plan_items(session: AsyncSession, items: list[NewsItem], *, feed_id: i
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
         rows = await session.exec(select(Item.id, Item.key, Item.content_hash, Item.feed_id,
-                                         Item.published_at).where(Item.key.in_(chunk)))
+                                         Item.published_at, Item.first_seen_at).where(Item.key.in_(chunk)))
         for row in rows:
-            known[row.key] = _Known(row.id, row.content_hash, row.feed_id, row.published_at)
+            known[row.key] = _Known(row.id, row.content_hash, row.feed_id, row.published_at, row.first_seen_at)
     plan = ItemPlan()
     for key, item in unique.items():
         seen = known.get(key)
@@ -94,7 +100,8 @@ async def plan_items(session: AsyncSession, items: list[NewsItem], *, feed_id: i
                                  retained_since=retained_since)
             plan.new.append(NewItem(item, classify(item), history))
         elif _edited(seen, item, feed_id):
-            plan.edited.append(EditedItem(seen.id, item, classify(item)))
+            at = item.published or seen.published_at or seen.first_seen_at
+            plan.edited.append(EditedItem(seen.id, item, classify(item), at))
         else:
             plan.unchanged += 1
     return plan
@@ -143,9 +150,34 @@ def _edit_params(edited: EditedItem, now: datetime) -> dict[str, Any]:
     return params
 
 
+def company_rows(item_id: int, companies: Iterable[str], events: Iterable[Event], at: datetime) -> list[dict[str, Any]]:
+    """The item_company rows of one item: each company it names (in `companies`, or as an event's
+    subject or counterparty) once, at the item's time; `is_subject` when it is an event's subject.
+    Migration 0004 fills the table for older items with the same rule, in SQL."""
+    named: dict[str, bool] = {}
+    for slug in companies:
+        named.setdefault(slug, False)
+    for event in events:
+        named[event.subject] = True
+        if event.counterparty:
+            named.setdefault(event.counterparty, False)
+    return [dict(item_id=item_id, slug=slug, at=at, is_subject=is_subject)
+            for slug, is_subject in named.items() if isinstance(slug, str) and 0 < len(slug) <= MAX_SLUG]
+
+
+async def write_company_rows(session: AsyncSession, items: Iterable[Item]) -> None:
+    """(Re)write the item_company rows of stored items from their columns (tests store items this way)."""
+    items = list(items)
+    await session.exec(delete(ItemCompany).where(ItemCompany.item_id.in_([i.id for i in items])))  # type: ignore[attr-defined]
+    rows = [row for i in items for row in company_rows(i.id, i.companies, i.events, i.published_at or i.first_seen_at)]
+    if rows:
+        await session.exec(insert(ItemCompany), params=rows)
+
+
 async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
                       now: datetime) -> list[tuple[Item, NewItem]]:
-    """Insert the new items and update the edited ones; returns the rows this call inserted."""
+    """Insert the new items and update the edited ones, and their item_company rows; returns the
+    rows this call inserted."""
     inserted: list[tuple[Item, NewItem]] = []
     if plan.new:
         by_key = {new.item.key: new for new in plan.new}
@@ -153,10 +185,21 @@ async def write_items(session: AsyncSession, plan: ItemPlan, *, feed_id: int,
         result = await session.exec(statement, params=[_row(new, feed_id, now) for new in plan.new])
         rows = result.scalars().all()
         inserted = [(row, by_key[row.key]) for row in rows]
+    named = [company_row for row, new in inserted
+             for company_row in company_rows(row.id, new.classification.companies, new.classification.events,
+                                             row.published_at or row.first_seen_at)]
     with_date = [_edit_params(edited, now) for edited in plan.edited if edited.item.published is not None]
     without_date = [_edit_params(edited, now) for edited in plan.edited if edited.item.published is None]
     if with_date:
         await session.exec(_EDIT_DATED, params=with_date)
     if without_date:
         await session.exec(_EDIT, params=without_date)
+    if plan.edited:  # an edit may change the time and the companies: its rows are written anew
+        await session.exec(delete(ItemCompany).where(
+            ItemCompany.item_id.in_([edited.row_id for edited in plan.edited])))  # type: ignore[attr-defined]
+        named.extend(company_row for edited in plan.edited
+                     for company_row in company_rows(edited.row_id, edited.classification.companies,
+                                                     edited.classification.events, edited.at))
+    if named:
+        await session.exec(insert(ItemCompany), params=named)
     return inserted

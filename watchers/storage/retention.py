@@ -4,6 +4,7 @@ What is kept, whatever the setting (RETENTION_DAYS is 0, keep everything, or at 
 MIN_RETENTION_DAYS, which covers the 90-day company card of `lookup` and the 8-week trend of the
 digest, both read by item time):
 - an item whose time (published, else first seen) or whose first sighting is within the horizon;
+  a pruned item's item_company rows go with it, in the same transaction;
 - a story with an item left, or whose last item is within the horizon; deleting a story deletes
   its alerts and feedback (ON DELETE CASCADE) and clears story_id on outbox and item_fanout rows;
 - outbox rows still to send (pending, claimed, held), rows of a story still kept, rows that a
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from watchers.storage.db import session_scope
 from watchers.storage.delivery import Alert, Digest, Outbox
 from watchers.storage.stories import Story
-from watchers.storage.tables import Item
+from watchers.storage.tables import Item, ItemCompany
 
 log = logging.getLogger("vendorwatch.retention")
 
@@ -94,6 +95,8 @@ async def _delete_batch(engine: AsyncEngine, model: type, condition, batch: int)
         chosen = list((await session.exec(ids)).scalars())  # type: ignore[call-overload]
         if not chosen:
             return 0
+        if model is Item:  # explicit, though the foreign key cascades: a SQLite connection may lack the pragma
+            await session.exec(delete(ItemCompany).where(ItemCompany.item_id.in_(chosen)))  # type: ignore[call-overload,attr-defined]
         result = await session.exec(delete(model).where(key.in_(chosen)))  # type: ignore[call-overload]
         return result.rowcount or 0
 
@@ -129,7 +132,7 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
     """Rows in the pruned tables (tests, benchmarks)."""
     counts = {}
     async with session_scope(engine) as session:
-        for name, model in (("item", Item), ("story", Story), ("outbox", Outbox), ("digest", Digest),
+        for name, model in (("item", Item), ("item_company", ItemCompany), ("story", Story), ("outbox", Outbox), ("digest", Digest),
                             ("alert", Alert)):
             counts[name] = (await session.exec(select(func.count()).select_from(model))).scalar()  # type: ignore[call-overload]
     return counts
