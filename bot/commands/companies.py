@@ -7,6 +7,7 @@ command, so one added a moment ago (here or by another replica) resolves at once
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Callable, Iterable
 
@@ -34,6 +35,7 @@ class CompanyDirectory:
     def __init__(self, registry: Registry | RegistryProvider):
         self._provider = as_provider(registry)
         self._extra: dict[str, Company] = {}
+        self.refreshed_at: float | None = None  # time.monotonic() of the last refresh
 
     @property
     def registry(self) -> Registry:
@@ -41,10 +43,16 @@ class CompanyDirectory:
 
     async def refresh(self, session: AsyncSession) -> None:
         """Read the companies added from chat that the registry does not hold (yet)."""
+        self.refreshed_at = time.monotonic()
         registry = self.registry
         rows = (await session.exec(select(TrackedCompany))).all()
         self._extra = {row.slug: company_from_user(row.slug, row.name, tuple(row.aliases), kind=row.kind)
                        for row in rows if registry.get(row.slug) is None}
+
+    def companies(self) -> list[Company]:
+        """Every company a channel can watch: the registry's, then those added from chat."""
+        registry = self.registry
+        return [*registry, *(c for slug, c in self._extra.items() if registry.get(slug) is None)]
 
     def get(self, slug: str) -> Company | None:
         return self.registry.get(slug) or self._extra.get(slug)

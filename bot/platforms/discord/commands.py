@@ -208,20 +208,15 @@ def type_choices(current: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=value.replace("_", " ")[:100], value=value[:100]) for value in choices]
 
 
-_refreshed_at: dict[int, float] = {}
-
-
 async def company_choices(platform: "DiscordPlatform", current: str) -> list[app_commands.Choice[str]]:
     """Companies whose slug, name or alias starts with (then resembles) what was typed, chat-added ones too."""
     directory = getattr(platform.commands, "directory", None)
     if directory is None:
         return []
     await _refresh(platform, directory)
-    companies = {c.slug: c for c in directory.registry}
-    companies.update(getattr(directory, "_extra", {}))
     wanted = " ".join(current.split()).casefold()
     found = []
-    for company in sorted(companies.values(), key=lambda c: c.name.casefold()):
+    for company in sorted(directory.companies(), key=lambda c: c.name.casefold()):
         names = (company.slug, company.name, *company.aliases)
         if not wanted or any(n.casefold().startswith(wanted) for n in names):
             found.append(company)
@@ -236,9 +231,9 @@ async def company_choices(platform: "DiscordPlatform", current: str) -> list[app
 async def _refresh(platform: "DiscordPlatform", directory: Any) -> None:
     """Companies added from chat (here or on another replica), read again every few seconds."""
     engine = getattr(platform.commands, "engine", None) or platform.engine
-    if engine is None or time.monotonic() - _refreshed_at.get(id(directory), -1e9) < DIRECTORY_REFRESH_SECONDS:
+    fresh = directory.refreshed_at is not None and time.monotonic() - directory.refreshed_at < DIRECTORY_REFRESH_SECONDS
+    if engine is None or fresh:
         return
-    _refreshed_at[id(directory)] = time.monotonic()
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     try:
