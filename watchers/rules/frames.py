@@ -14,7 +14,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"), when it is
    background ("months after cutting off X"), when a `forbids` word follows within eight words,
-   when the clause after it has none of its `needs` words, when neither a company nor an
+   when the clause after it (its `needs_reach` words; for a noun or a passive verb also the six words
+   before it) has none of its `needs` words, when neither a company nor an
    `object` word follows within five words, or, for `person` frames, when no role word or
    person's name stands within seven words of it.
 4. Roles, in this order of precedence (a role keeps the first binding; the subject collects all):
@@ -22,10 +23,12 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       company or list introduced by a preposition of the frame's `preps` takes that role
       ("none" binds nothing);
    b. the first company after the trigger with no preposition before it, within four words, is
-      the direct object: it takes the `patient` role;
-   c. passive voice (a participle after a form of be or get) swaps them: the company before the
-      trigger is the patient, and "by" names the agent;
-   d. the company before the trigger (walking back up to eight words, over an apposition
+      the direct object: it takes the `patient` role (for a `patient_is_employer` frame only as a
+      possessive or before a role word: "hires Apple's design chief"); a company followed by a
+      relation noun ("Meta contractor") describes another company and takes no role;
+   c. passive voice (a participle after a form of be or get, or right before "by" in a headline)
+      swaps them: the company before the trigger is the patient, and "by" names the agent;
+   d. the company before the trigger (walking back up to BEFORE_REACH words, over an apposition
       between commas, never past a stop word or after a preposition) takes the `agent` role;
       for a noun only when possessive ("X's acquisition"), adjacent ("X layoffs") or joined by a
       `before` word ("X signs deal");
@@ -52,6 +55,10 @@ _DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "
                           "longtime", "former", "key", "major", "top", "biggest", "largest", "backer", "investor"})
 _LIST_JOINS = frozenset({",", "and", "&", "/"})
 _BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
+# nouns after a company that make it the descriptor of another company ("a Meta contractor")
+_RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
+                        "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
+                        "subsidiary", "affiliate", "spinoff", "spin-off"})
 _BACKGROUND = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 _PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
@@ -99,6 +106,8 @@ def _title_case(words: list[Word]) -> bool:
     return len(longer) >= 3 and sum(w.capital for w in longer) * 5 >= len(longer) * 3
 
 
+BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
+# running Alexa and Echo plans to retire")
 SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")
 
 
@@ -159,36 +168,49 @@ class FrameReader:
         if trigger.noun and frame.before and not frame.before.found_in([w.text for w in words[max(0, at - 4):at]]):
             return True  # "X signs a deal", not "the X deal"
         if frame.needs:
-            scope = after[:10] + ([w.text for w in words[max(0, at - 4):at]] if trigger.noun else [])
+            # a noun's or a passive verb's object may stand before it ("9,000 to be laid off by Amazon")
+            ahead = trigger.noun or self._passive(words, at, trigger)
+            scope = after[:frame.needs_reach] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
             if not frame.needs.found_in(scope):
                 return True
         if frame.object and not (any(w.company is not None for w in words[end:end + 5])
                                  or frame.object.found_in(after[:5])):
             return True
-        if frame.person and frame.agent == "none" and at > 0 and words[at - 1].company is not None \
+        if frame.agent_is_person and at > 0 and words[at - 1].company is not None \
                 and not words[at - 1].possessive:
             return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
         if frame.person and not self._names_person(words, at, end, slot_text):
             return True
         return False
 
+    def _passive(self, words: list[Word], at: int, trigger: Trigger) -> bool:
+        """A participle after a form of be or get ("is acquired by", "to be laid off by"), or before "by"
+        in a headline's reduced passive ("Apple's design chief poached by Meta")."""
+        end = at + len(trigger.words)
+        return trigger.participle and (at > 0 and (
+            words[at - 1].text in self.lexicon.passive
+            or at > 1 and words[at - 2].text in self.lexicon.passive and words[at - 1].company is None)
+            or end < len(words) and words[end].text == "by")
+
     def _names_person(self, words: list[Word], at: int, end: int, slot_text: str) -> bool:
         near = words[max(0, at - 7):end + 7]
         if any(w.text in self.lexicon.roles for w in near):
             return True
-        if not _title_case(words):  # a name: two capitalised words, neither a company (not in Title Case)
-            for a, b in zip(near, near[1:]):
-                if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha():
-                    return True
+        title_case = _title_case(words)
+        for before, a, b in zip([None, *near], near, near[1:]):
+            # a name: two capitalised words, neither a company; in Title Case only right after a
+            # company's possessive ("Meta's Nick Clegg")
+            if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha() and (
+                    not title_case or before is not None and before.possessive) and (
+                    before is None or before.text != "the"):  # "the San Francisco firm" names no one
+                return True
         return bool(self._people_named(words))
 
     # ---------------------------------------------------------------- step 4: roles
 
     def _bind(self, words: list[Word], at: int, end: int, trigger: Trigger, slugs) -> list[FrameEvent]:
         frame = trigger.frame
-        passive = trigger.participle and at > 0 and (
-            words[at - 1].text in self.lexicon.passive
-            or at > 1 and words[at - 2].text in self.lexicon.passive and words[at - 1].company is None)
+        passive = self._passive(words, at, trigger)
         agent, patient = (frame.patient, frame.agent) if passive else (frame.agent, frame.patient)
         preps = dict(frame.preps)
         if passive:
@@ -215,7 +237,8 @@ class FrameReader:
             if prep in preps:
                 take(preps[prep], [words[k].company for k in group])
             elif prep is None and not object_taken and start - end <= 4 and not trigger.noun and not any(
-                    w.text in PREPOSITIONS or w.text == "," for w in words[end:start]):
+                    w.text in PREPOSITIONS or w.text == "," for w in words[end:start]) and (
+                    not frame.patient_is_employer or self._employer(words, group[-1])):
                 take("none" if passive else patient, [words[k].company for k in group])
             else:
                 continue
@@ -243,7 +266,8 @@ class FrameReader:
             return []
         # the evidence runs on to the words the trigger takes ("secures $72 million"), not past a break
         tail = end
-        while tail < min(len(words), end + 4) and words[tail].text not in _BREAKS and words[tail].text != ",":
+        while tail < min(len(words), end + 4) and words[tail].text not in _BREAKS and words[tail].text != "," \
+                and words[tail].text not in self.lexicon.stops:
             tail += 1
         ends.append(words[tail - 1].end)
         near = {w.text for w in words[max(0, at - 4):end]}
@@ -264,8 +288,8 @@ class FrameReader:
             word = words[k]
             if word.text in self.lexicon.stops or word.text in _BREAKS or word.text == "-" and k == end:
                 return
-            if word.company is None:
-                k += 1
+            if word.company is None or k + 1 < len(words) and words[k + 1].text in _RELATIONS:
+                k += 1  # "laid off by Meta contractor": the company describes another, untracked one
                 continue
             group = [k]
             while k + 2 < len(words) and words[k + 1].text in _LIST_JOINS and words[k + 2].company is not None \
@@ -292,7 +316,7 @@ class FrameReader:
     def _group_before(self, words: list[Word], at: int, trigger: Trigger) -> tuple[list[int], list[int]]:
         """The company list before a trigger, and the companies of an apposition beside it."""
         apposition: list[int] = []
-        k, floor = at - 1, max(-1, at - 9)
+        k, floor = at - 1, max(-1, at - BEFORE_REACH - 1)
         while k > floor:
             word = words[k]
             if word.text in self.lexicon.stops or word.text in _BREAKS:
@@ -325,6 +349,11 @@ class FrameReader:
                 return group, apposition
             k -= 1
         return [], apposition
+
+    def _employer(self, words: list[Word], at: int) -> bool:
+        """Whether the company at `at` is named as someone's employer: possessive, or a role word follows
+        ("hires Apple's design chief", "poaches xAI CFO", not "selects Scale AI to lead the effort")."""
+        return words[at].possessive or any(w.text in self.lexicon.roles for w in words[at + 1:at + 4])
 
     @staticmethod
     def _noun_binds(words: list[Word], group: list[int], at: int, frame: Frame) -> bool:

@@ -23,7 +23,7 @@ _IRREGULAR = {
     "split": ("split", "splitting"), "break": ("broke", "broken"), "stand": ("stood",), "let": ("let", "letting"),
     "bet": ("bet", "betting"), "shut": ("shut", "shutting"), "hit": ("hit", "hitting"), "commit": ("committed", "committing"),
     "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "pay": ("paid",), "forfeit": (),
-    "eye": ("eyeing",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
+    "eye": ("eyeing",), "lay": ("laid",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
 }
 
 def inflect(lemma: str) -> set[str]:
@@ -108,6 +108,9 @@ class Frame:
     person: bool = False
     orient: bool = False
     needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
+    needs_reach: int = 10  # the `needs` words are looked for this many words after the trigger
+    agent_is_person: bool = False  # a company right before the trigger, not possessive, is no person: no event
+    patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
 
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
@@ -173,7 +176,8 @@ def load_lexicon(path: Path) -> Lexicon:
                       WordSet.of(raw.get("object", [])), WordSet.of(raw.get("before", [])),
                       WordSet.of(raw.get("possessive_object", [])),
                       bool(raw.get("person", False)), bool(raw.get("orient", False)),
-                      bool(raw.get("needs_counterparty", False)))
+                      bool(raw.get("needs_counterparty", False)), int(raw.get("needs_reach", 10)),
+                      bool(raw.get("agent_is_person", False)), bool(raw.get("patient_is_employer", False)))
         forms: list[tuple[str, bool, bool]] = []  # (form, noun, participle)
         for verb in raw.get("verbs", []):
             for form in _phrase_forms(verb.lower()):
@@ -198,4 +202,4 @@ def load_lexicon(path: Path) -> Lexicon:
 
 _PARTICIPLES = frozenset({"left", "bought", "taken", "won", "got", "gotten", "brought", "cut", "shed", "lost", "put",
                           "sunk", "sought", "led", "seen", "drawn", "withdrawn", "sold", "split", "broken", "let",
-                          "shut", "hit", "made", "held", "paid", "quit"})
+                          "shut", "hit", "made", "held", "paid", "quit", "laid"})
