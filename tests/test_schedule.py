@@ -21,31 +21,30 @@ NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize(
-    ("base", "asked", "random", "expected"),
+    ("base", "asked", "expected"),
     [
-        (300, {}, NO_JITTER, 300),                                   # nothing asked: the base
-        (300, {}, FULL_JITTER, 330),                                 # jitter stretches by at most 10 %
-        (1, {}, NO_JITTER, 1),                                       # honoured down to 1 s
-        (0, {}, NO_JITTER, 1),                                       # never below 1 s
-        (300, {"ttl_minutes": 1}, NO_JITTER, 300),                   # a shorter TTL never speeds polling up
-        (300, {"max_age_seconds": 60}, NO_JITTER, 300),              # nor a shorter max-age
-        (300, {"ttl_minutes": 60}, NO_JITTER, 3600),                 # a longer TTL is honoured
-        (300, {"max_age_seconds": 900}, NO_JITTER, 900),             # a longer max-age too
-        (300, {"retry_after_seconds": 7200}, NO_JITTER, 7200),       # and Retry-After
-        (300, {"ttl_minutes": 30, "max_age_seconds": 2400}, NO_JITTER, 2400),  # the longest wins
-        (300, {"ttl_minutes": 60 * 24 * 7}, NO_JITTER, MAX_REQUESTED_SECONDS),  # bounded by the maximum
-        (60_000, {"ttl_minutes": 60 * 24 * 7}, NO_JITTER, 240_000),  # the maximum is at least 4 intervals
-        (300, {"ttl_minutes": 0, "max_age_seconds": -5}, NO_JITTER, 300),  # nonsense is ignored
+        (300, {}, 300),                                   # nothing asked: the base, no jitter
+        (1, {}, 1),                                       # honoured down to 1 s
+        (0, {}, 1),                                       # never below 1 s
+        (300, {"ttl_minutes": 1}, 300),                   # a shorter TTL never speeds polling up
+        (300, {"max_age_seconds": 60}, 300),              # nor a shorter max-age
+        (300, {"ttl_minutes": 60}, 3600),                 # a longer TTL is honoured
+        (300, {"max_age_seconds": 900}, 900),             # a longer max-age too
+        (300, {"retry_after_seconds": 7200}, 7200),       # and Retry-After
+        (300, {"ttl_minutes": 30, "max_age_seconds": 2400}, 2400),  # the longest wins
+        (300, {"ttl_minutes": 60 * 24 * 7}, MAX_REQUESTED_SECONDS),  # bounded by the maximum
+        (60_000, {"ttl_minutes": 60 * 24 * 7}, 240_000),  # the maximum is at least 4 intervals
+        (300, {"ttl_minutes": 0, "max_age_seconds": -5}, 300),  # nonsense is ignored
     ],
 )
-def test_healthy_interval(base, asked, random, expected):
-    assert healthy_interval(base, random=random, **asked) == pytest.approx(expected)
+def test_healthy_interval(base, asked, expected):
+    assert healthy_interval(base, **asked) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("base", [1, 60, 300, 3600])
-def test_healthy_feed_is_polled_between_one_and_four_intervals(base):
-    for random in (NO_JITTER, FULL_JITTER, lambda: 0.5):
-        assert base <= healthy_interval(base, random=random) <= 4 * base
+def test_healthy_feed_is_polled_every_interval_exactly(base):
+    """Never sooner (the contract) and never later (an item just missed waits one interval at most)."""
+    assert healthy_interval(base) == base
 
 
 @pytest.mark.parametrize(
@@ -87,7 +86,7 @@ def test_requested_seconds(asked, expected):
 
 
 def test_next_check_times_are_offsets_from_now():
-    assert next_check_after_success(NOW, 300, random=NO_JITTER) == NOW + timedelta(seconds=300)
+    assert next_check_after_success(NOW, 300) == NOW + timedelta(seconds=300)
     assert next_check_after_error(NOW, 3, 300, 86400, random=NO_JITTER) == NOW + timedelta(seconds=1200)
     assert next_check_after_error(NOW, 1, 300, 86400, retry_after_seconds=900,
                                   random=NO_JITTER) == NOW + timedelta(seconds=900)

@@ -240,6 +240,7 @@ class Orchestrator:
 
     async def _process(self, claim: FeedClaim) -> FeedOutcome:
         source = claim.source
+        fetch_started = utcnow()
         fetched = await self.fetcher.fetch(source)
         if fetched.status == "error":
             return await self._record_error(claim, fetched.error_kind or "connect", fetched.error_message,
@@ -255,7 +256,7 @@ class Orchestrator:
         items = (normalize_entries(parsed, feed_id=source.id, feed_url=fetched.final_url or source.url, now=now)
                  if parsed is not None else [])
         plan = await self._plan(claim, items, now) if items else ItemPlan()
-        return await self._store(claim, fetched, parsed, plan, now)
+        return await self._store(claim, fetched, parsed, plan, now, fetch_started)
 
     async def _plan(self, claim: FeedClaim, items: list[NewsItem], now: datetime) -> ItemPlan:
         async with self._reading() as session:
@@ -267,10 +268,10 @@ class Orchestrator:
                                     retained_since=retention_cutoff(now, self.settings.retention_days))
 
     async def _store(self, claim: FeedClaim, fetched: FetchResult, parsed: ParsedFeed | None, plan: ItemPlan,
-                     now: datetime) -> FeedOutcome:
+                     now: datetime, fetch_started: datetime) -> FeedOutcome:
         source = claim.source
         ttl = parsed.ttl_minutes if parsed is not None else claim.ttl_minutes
-        next_check = next_check_after_success(now, self.settings.poll_interval_seconds, ttl_minutes=ttl,
+        next_check = next_check_after_success(fetch_started, self.settings.poll_interval_seconds, ttl_minutes=ttl,
                                               max_age_seconds=fetched.max_age_seconds,
                                               retry_after_seconds=fetched.retry_after_seconds)
         record = PollRecord(status=fetched.status, checked_at=now, next_check_at=next_check,

@@ -1,10 +1,11 @@
 """When to poll a feed next: pure functions of what the last poll said.
 
-Healthy feeds are polled every `base` seconds (POLL_INTERVAL_SECONDS), never more often, and
-at least every 4 intervals, unless the feed itself asks for longer (RSS `<ttl>`, Cache-Control
-`max-age`, `Retry-After`), which is honoured up to `MAX_REQUESTED_SECONDS`. A small random
-stretch (at most 10 %, still within the 4 intervals) keeps feeds added at the same moment from
-being polled in lockstep forever.
+Healthy feeds are polled every `base` seconds (POLL_INTERVAL_SECONDS) exactly, counted from the
+start of the last fetch, unless the feed itself asks for longer (RSS `<ttl>`, Cache-Control
+`max-age`, `Retry-After`), which is honoured up to `MAX_REQUESTED_SECONDS`. No random stretch is
+added: the contract forbids polling sooner than `base` and the latency goal (an item reaches its
+channel within one interval plus a few seconds) forbids polling later, so the only room left for
+jitter is none. Feeds due at the same moment are spread by the poller's worker pool instead.
 
 Failing feeds back off exponentially with jitter, from `base` up to FEED_MAX_BACKOFF_SECONDS;
 a 429 or 503 with Retry-After waits at least that long (also bounded by the maximum backoff).
@@ -18,7 +19,6 @@ from typing import Callable
 
 HEALTHY_MAX_INTERVALS = 4
 MAX_REQUESTED_SECONDS = 24 * 3600  # a feed asking for a week is still polled daily
-HEALTHY_JITTER = 0.10
 BACKOFF_JITTER = 0.25
 
 Random = Callable[[], float]  # returns a float in [0, 1)
@@ -38,16 +38,12 @@ def requested_seconds(*, ttl_minutes: int | None = None, max_age_seconds: float 
 
 
 def healthy_interval(base: float, *, ttl_minutes: int | None = None, max_age_seconds: float | None = None,
-                     retry_after_seconds: float | None = None, random: Random = _random.random) -> float:
+                     retry_after_seconds: float | None = None) -> float:
     """Seconds until the next poll of a feed that answered (200 or 304)."""
     base = max(1.0, float(base))
-    ceiling = base * HEALTHY_MAX_INTERVALS
-    interval = min(base * (1.0 + HEALTHY_JITTER * random()), ceiling)
     asked = requested_seconds(ttl_minutes=ttl_minutes, max_age_seconds=max_age_seconds,
                               retry_after_seconds=retry_after_seconds)
-    if asked > interval:
-        interval = max(interval, min(asked, max(MAX_REQUESTED_SECONDS, ceiling)))
-    return interval
+    return max(base, min(asked, max(MAX_REQUESTED_SECONDS, base * HEALTHY_MAX_INTERVALS)))
 
 
 def backoff_interval(error_count: int, base: float, max_backoff: float, *,
@@ -67,11 +63,14 @@ def backoff_interval(error_count: int, base: float, max_backoff: float, *,
     return max(delay, base)
 
 
-def next_check_after_success(now: datetime, base: float, *, ttl_minutes: int | None = None,
-                             max_age_seconds: float | None = None, retry_after_seconds: float | None = None,
-                             random: Random = _random.random) -> datetime:
-    return now + timedelta(seconds=healthy_interval(base, ttl_minutes=ttl_minutes, max_age_seconds=max_age_seconds,
-                                                    retry_after_seconds=retry_after_seconds, random=random))
+def next_check_after_success(fetch_started: datetime, base: float, *, ttl_minutes: int | None = None,
+                             max_age_seconds: float | None = None,
+                             retry_after_seconds: float | None = None) -> datetime:
+    """When to poll again: from the start of the fetch, so that neither its duration nor the parse
+    and filing after it push the next poll later than one interval after the feed was read."""
+    return fetch_started + timedelta(seconds=healthy_interval(base, ttl_minutes=ttl_minutes,
+                                                              max_age_seconds=max_age_seconds,
+                                                              retry_after_seconds=retry_after_seconds))
 
 
 def next_check_after_error(now: datetime, error_count: int, base: float, max_backoff: float, *,
