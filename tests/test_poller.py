@@ -176,3 +176,46 @@ async def test_stop_hands_back_work_in_flight(engine, settings, feed_server, rul
 
 async def _leased(engine) -> bool:  # noqa: ANN001
     return await count(engine, Feed.lease_owner.is_not(None)) == 1
+
+
+async def _fetch_times(feed_server, path: str, times: list[float], count: int) -> None:  # noqa: ANN001
+    """Record the loop time of each fetch of `path` (sampled every 10 ms) until there are `count`."""
+    loop = asyncio.get_running_loop()
+    while len(times) < count:
+        while len(times) < feed_server.hits(path):
+            times.append(loop.time())
+        await asyncio.sleep(0.01)
+
+
+async def test_a_feed_is_fetched_when_due_not_at_the_next_tick(engine, settings, feed_server, rules, scheduler):
+    """With a 3 s interval and a 2 s tick, the second fetch comes 3 s after the first (the tick before the
+    due time leases the feed and its worker waits for it), not at the first tick after it (4 s)."""
+    ids = await add_feeds(engine, settings, feed_server, 1)
+    orchestrator = Orchestrator(settings.replace(poll_interval_seconds=3), engine, rules=rules)
+    poller = Poller(orchestrator, tick_seconds=2)
+    times: list[float] = []
+    await poller.start(scheduler)
+    try:
+        await asyncio.wait_for(_fetch_times(feed_server, "/f0.xml", times, 3), timeout=20)
+    finally:
+        await poller.stop(grace_seconds=2)
+        await orchestrator.aclose()
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert ids and all(3.0 - 0.02 <= gap < 3.4 for gap in gaps), gaps  # never sooner, and not a tick later
+
+
+async def test_stop_wakes_a_worker_waiting_for_a_due_time(engine, settings, feed_server, rules, scheduler):
+    await add_feeds(engine, settings, feed_server, 1)
+    async with session_scope(engine) as session:
+        await session.exec(update(Feed).values(next_check_at=datetime.now(timezone.utc) + timedelta(seconds=3)))
+    orchestrator = Orchestrator(settings, engine, rules=rules)
+    poller = Poller(orchestrator, tick_seconds=5)
+    await poller.start(scheduler)
+    try:
+        await wait_for(lambda: _leased(engine))  # leased ahead of its due time
+        started = asyncio.get_running_loop().time()
+    finally:
+        await poller.stop(grace_seconds=5)
+        await orchestrator.aclose()
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert feed_server.hits("/f0.xml") == 0 and await count(engine, Feed.lease_owner.is_not(None)) == 0

@@ -6,6 +6,11 @@ chat, seed feeds) and leases as many due feeds as the workers have room for; FEE
 asyncio workers poll them through the Orchestrator. The ticker is cheap and the workers stay
 busy across ticks, so a slow feed never holds up the others.
 
+A tick also leases the feeds that fall due before the next tick, and the worker that takes such a
+feed waits for its due time: a feed is fetched when it is due, not up to a tick later, so that
+with the schedule's exact interval an item published just after a poll is read one interval
+later, not one interval and a tick (the end-to-end latency goal of issue 12).
+
 Leases: the poller takes short feed leases (LEASE_SECONDS instead of the orchestrator's, which
 covers a whole poll without renewal) and a second job renews those it holds every
 RENEW_SECONDS: a live replica keeps its feeds however slow a poll is, a dead one's feeds are free
@@ -21,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -60,6 +65,7 @@ class Poller:
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes the workers waiting for a feed's due time
         self._tick_lock = asyncio.Lock()
 
     @property
@@ -94,7 +100,8 @@ class Poller:
                     room = 2 * self.workers - self._queue.qsize() - self._busy
                     if room <= 0:
                         break
-                    batch = await self.orchestrator.claim(room)
+                    look_ahead = utcnow() + timedelta(seconds=self.tick_seconds)
+                    batch = await self.orchestrator.claim(room, due_at=look_ahead)
                     if self._stopping:
                         await self.orchestrator.release([claim.source.id for claim in batch])
                         break
@@ -129,6 +136,8 @@ class Poller:
                 return
             self._busy += 1
             try:
+                if not await self._until_due(claim):
+                    continue  # stopping: stop() hands its lease back with the others
                 outcome = await self.orchestrator.process(claim)
                 self.outcomes += 1
                 if self.on_outcome is not None:
@@ -143,11 +152,22 @@ class Poller:
             finally:
                 self._busy -= 1
 
+    async def _until_due(self, claim: FeedClaim) -> bool:
+        """Wait until the claimed feed is due (a tick claims up to one tick ahead); False if stopped first."""
+        wait = (claim.due_at - utcnow()).total_seconds() if claim.due_at is not None else 0.0
+        if wait > 0:
+            try:
+                await asyncio.wait_for(self._stopped.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+        return not self._stopping
+
     async def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop ticking, hand back queued feeds, let polls under way finish within the grace period."""
         if self._stopping or self._scheduler is None:
             return
         self._stopping = True
+        self._stopped.set()
         await self.orchestrator.stop()
         for job_id in (TICK_JOB_ID, RENEW_JOB_ID):
             if self._scheduler.get_job(job_id) is not None:

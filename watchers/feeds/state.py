@@ -35,6 +35,7 @@ class FeedClaim:
     source: FeedSource
     ttl_minutes: int | None = None
     taken_over: bool = False  # its previous holder's lease had lapsed (a dead or stuck poller)
+    due_at: datetime | None = None  # its next_check_at when claimed (a claim may look a little ahead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease
     rows.sort(key=lambda r: (r.next_check_at, r.id))
     return [FeedClaim(FeedSource(id=r.id, url=r.url, name=r.name, etag=r.etag, last_modified=r.last_modified,
                              company_slug=r.company_slug, polled_once=r.polled_once, error_count=r.error_count),
-                  r.ttl_minutes, r.id in lapsed) for r in rows]
+                  ttl_minutes=r.ttl_minutes, taken_over=r.id in lapsed, due_at=r.next_check_at) for r in rows]
 
 
 async def release_feeds(session: AsyncSession, owner: str, feed_ids: list[int] | None = None) -> int:
