@@ -218,3 +218,57 @@ async def test_the_open_button_is_just_acked(endpoint: Any) -> None:
     body, url = click(endpoint, "vendorwatch_open:0", "")
     status, _ = await send(endpoint, body)
     assert status == 200 and endpoint.fake.responses(url) == []
+
+
+async def test_a_replay_sent_to_another_replica_is_refused(fake_slack: FakeSlack, engine: Any) -> None:  # noqa: F811
+    """Two replicas behind one load balancer share the record of seen signatures (table seen_request)."""
+    fake_slack.add_channel(CHANNEL, "alerts")
+    fake_slack.add_user("U0MEMBER01")
+    cores, clients, platforms = [Core(), Core()], [], []
+    try:
+        for core in cores:
+            platform = SlackPlatform(settings=slack_settings(fake_slack), engine=engine, commands=core,
+                                     command_deadline=0.2)
+            await platform.start()
+            platforms.append(platform)
+            app = web.Application()
+            platform.add_routes(app)
+            clients.append(TestClient(TestServer(app)))
+            await clients[-1].start_server()
+        body = slash_command_body("/vendorwatch", "list", channel_id=CHANNEL, user_id="U0MEMBER01",
+                                  response_url=fake_slack.response_url())
+        headers = {**signed_headers(body, SECRET), **FORM}
+        statuses = [(await client.post("/slack/events", data=body, headers=headers)).status for client in clients]
+        assert statuses == [200, 401]
+        assert [len(core.requests) for core in cores] == [1, 0]
+    finally:
+        for client in clients:
+            await client.close()
+        for platform in platforms:
+            await platform.stop()
+
+
+async def test_the_replay_record_keeps_only_the_window(engine: Any) -> None:
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from bot.platforms.replay import ReplayGuard
+    from watchers.storage.requests import SeenRequest
+
+    guard = ReplayGuard(engine, window_seconds=0.2)
+    assert await guard.first_time("v0=abc", platform="slack")
+    assert not await guard.first_time("v0=abc", platform="slack")
+    await asyncio.sleep(0.3)
+    assert await guard.first_time("v0=def", platform="slack")  # and the old one is pruned
+    assert await guard.first_time("v0=abc", platform="slack")
+    async with AsyncSession(engine) as session:
+        kept = (await session.exec(select(SeenRequest))).all()
+    assert len(kept) == 2 and all(len(row.signature_sha256) == 64 and "abc" not in row.signature_sha256 for row in kept)
+
+
+async def test_without_a_database_replays_are_refused_by_this_process() -> None:
+    from bot.platforms.replay import ReplayGuard
+
+    guard = ReplayGuard(None)
+    assert await guard.first_time("v0=abc", platform="slack")
+    assert not await guard.first_time("v0=abc", platform="slack")

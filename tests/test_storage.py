@@ -19,6 +19,22 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
     upgrade_sync(database_url)
 
 
+def test_the_migrations_build_the_schema_the_tables_declare(database_url: str) -> None:
+    """A table or index added to the models without a migration (or the reverse) shows here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from watchers.storage.all_tables import metadata
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    finally:
+        engine.dispose()
+
+
 async def test_datetimes_come_back_aware_utc_and_json_round_trips(engine) -> None:  # noqa: ANN001
     when = datetime(2025, 6, 12, 9, 30, tzinfo=timezone(timedelta(hours=2)))
     async with session_scope(engine) as session:

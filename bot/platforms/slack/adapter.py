@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any, Awaitable
 
 import aiohttp
@@ -37,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.messages import Attachment, Message
 from bot.platforms.contract import (CommandHandler, Health, Pace, PermanentError, PlatformError, RateLimited,
                                     TransientError)
+from bot.platforms.replay import ReplayGuard
 from bot.platforms.slack.commands import register_handlers
 from bot.platforms.slack.render import render_message
 
@@ -47,7 +47,6 @@ COMMAND_DEADLINE_SECONDS = 2.5  # Slack wants the ack within 3 s
 API_TIMEOUT_SECONDS = 10
 HISTORY_PAGES = 2  # find_sent reads the newest 2 x 200 messages of a channel (all of a thread's first 1000)
 SOCKET_CONNECT_SECONDS = 15
-REPLAY_WINDOW_SECONDS = 60 * 5 + 30
 
 PERMANENT = {
     "channel_not_found": "the channel was deleted, or the bot cannot see it",
@@ -123,7 +122,7 @@ class SlackPlatform:
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret,
                             logger=logging.getLogger("vendorwatch.slack.bolt"))
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
-        self._seen_signatures: dict[str, float] = {}
+        self.replays = ReplayGuard(engine)
         self._socket: Any = None
         self._identity: dict[str, Any] | None = None
         self._problem: str | None = "not started"
@@ -220,25 +219,18 @@ class SlackPlatform:
     async def events(self, request: web.Request) -> web.StreamResponse:
         """POST /slack/events: Slack's signed requests (commands, interactions) into bolt."""
         body = await request.read()
-        if self._is_replay(body, request.headers):
+        if await self._is_replay(body, request.headers):
             log.warning("refused a replayed Slack request", extra={"platform": "slack"})
             return web.Response(status=401, text="replayed request")
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
-    def _is_replay(self, body: bytes, headers: Any) -> bool:
-        """A validly signed request whose signature was already seen within Slack's window."""
+    async def _is_replay(self, body: bytes, headers: Any) -> bool:
+        """A validly signed request whose signature was already seen within Slack's window (any replica)."""
         signature = headers.get("X-Slack-Signature", "")
         if not signature or not self._verifier.is_valid_request(body, dict(headers)):
             return False  # bolt refuses it (forged or stale)
-        now = time.monotonic()
-        for seen, at in list(self._seen_signatures.items()):
-            if now - at > REPLAY_WINDOW_SECONDS:
-                del self._seen_signatures[seen]
-        if signature in self._seen_signatures:
-            return True
-        self._seen_signatures[signature] = now
-        return False
+        return not await self.replays.first_time(signature, platform="slack")
 
     # --- sending -----------------------------------------------------------------------------
 
