@@ -36,6 +36,11 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    f. the registry: a customer loss whose vendor is unbound takes the one other company of the
       clause that is a vendor or knows the customer as its customer; an `orient` frame puts the
       vendor as subject (classify.py).
+   g. a company after the trigger named by a `product` word ("a million Google TPUs", "Google's
+      cloud") is the patient whatever preposition stands before it;
+   h. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
+      of two, the first named is the subject and the other the counterparty (the registry may turn
+      them round); the speech verbs (`_SPEECH`) end the walk back of d. ("X's CEO says ...").
    Every company of a list ("A, B and C") takes the role: one event each.
 5. An event needs a subject; its counterparty is null when unbound or the subject itself.
 """
@@ -50,7 +55,7 @@ from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexico
 from watchers.rules.registry import Registry
 
 PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "on", "against", "in", "over", "as",
-                          "below", "above", "behind", "under", "using"})
+                          "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within"})
 _DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
                           "longtime", "former", "key", "major", "top", "biggest", "largest", "backer", "investor"})
 _LIST_JOINS = frozenset({",", "and", "&", "/"})
@@ -59,6 +64,8 @@ _BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
 _RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
                         "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
                         "subsidiary", "affiliate", "spinoff", "spin-off"})
+# verbs of saying: the words after them are another clause
+_SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed", "argues", "argued", "warns", "warned"})
 _BACKGROUND = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 _PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
@@ -193,7 +200,10 @@ class FrameReader:
             or end < len(words) and words[end].text == "by")
 
     def _names_person(self, words: list[Word], at: int, end: int, slot_text: str) -> bool:
-        near = words[max(0, at - 7):end + 7]
+        first = max(0, at - 7)  # the role word or name stands in the trigger's own clause
+        first = next((k + 1 for k in range(at - 1, first - 1, -1) if words[k].text in self.lexicon.stops
+                      or words[k].text in _BREAKS or words[k].text == "as"), first)
+        near = words[first:end + 7]
         if any(w.text in self.lexicon.roles for w in near):
             return True
         title_case = _title_case(words)
@@ -220,7 +230,7 @@ class FrameReader:
 
         def take(role: str, group: list[int]) -> None:
             """A role keeps its first binding; a leadership change is news for every company bound."""
-            if role == "subject" and (not bound["subject"] or frame.type == "leadership_change"):
+            if role == "subject" and (not bound["subject"] or frame.type == "leadership_change" or frame.symmetric):
                 bound["subject"].extend(t for t in group if t not in bound["subject"])
             elif role == "counterparty" and not bound["counterparty"]:
                 bound["counterparty"] = list(group)
@@ -234,7 +244,9 @@ class FrameReader:
             if last.possessive and frame.possessive_object and not frame.possessive_object.found_in(
                     [w.text for w in words[group[-1] + 1:group[-1] + 4]]):
                 continue
-            if prep in preps:
+            if frame.product and self._names_product(words, group[-1], frame):
+                take("none" if passive else patient, [words[k].company for k in group])
+            elif prep in preps:
                 take(preps[prep], [words[k].company for k in group])
             elif prep is None and not object_taken and start - end <= 4 and not trigger.noun and not any(
                     w.text in PREPOSITIONS or w.text == "," for w in words[end:start]) and (
@@ -248,7 +260,7 @@ class FrameReader:
         # c. and d.: before it
         before, apposition = self._group_before(words, at, trigger)
         if before:
-            role = patient if passive else agent
+            role = agent  # in the passive, the frame's patient ("Labelbox is acquired by ...")
             if trigger.noun and not self._noun_binds(words, before, at, frame):
                 role = "none"
             if role != "none":
@@ -272,6 +284,11 @@ class FrameReader:
         ends.append(words[tail - 1].end)
         near = {w.text for w in words[max(0, at - 4):end]}
         status = next((name for name, listed in self.lexicon.status if near & listed), None)
+        if frame.symmetric and len(set(map(slugs, bound["subject"]))) == 2:
+            # "A partners with B", "A and B team up": the first named is the subject, the registry
+            # may turn them round (classify.py: orient)
+            first, second = sorted(bound["subject"])[:2]
+            bound["subject"], bound["counterparty"] = [first], [second]
         events = []
         for subject in bound["subject"]:
             counterparties = [c for c in bound["counterparty"] if slugs(c) != slugs(subject)] or [None]
@@ -321,6 +338,8 @@ class FrameReader:
             word = words[k]
             if word.text in self.lexicon.stops or word.text in _BREAKS:
                 break
+            if word.text in _SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they"):
+                break  # "X's CEO says more founders are looking to be acquired": what is said has its own subject
             if word.text == ",":
                 opening = next((j for j in range(k - 1, max(-1, k - 12), -1) if words[j].text in (",", "—")), None)
                 if opening is None:
@@ -349,6 +368,12 @@ class FrameReader:
                 return group, apposition
             k -= 1
         return [], apposition
+
+    @staticmethod
+    def _names_product(words: list[Word], at: int, frame: Frame) -> bool:
+        """Whether the company at `at` names a product of the frame ("a million Google TPUs", "Google's
+        cloud division"): it is the provider, whatever the preposition before it."""
+        return frame.product.found_in([w.text for w in words[at + 1:at + 2 + words[at].possessive]])
 
     def _employer(self, words: list[Word], at: int) -> bool:
         """Whether the company at `at` is named as someone's employer: possessive, or a role word follows

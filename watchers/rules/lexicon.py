@@ -105,13 +105,18 @@ class Frame:
     object: WordSet = WordSet()
     before: WordSet = WordSet()
     possessive_object: WordSet = WordSet()
+    product: WordSet = WordSet()  # a company right before one of these words after the trigger is the patient
     person: bool = False
     orient: bool = False
     needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
     needs_reach: int = 10  # the `needs` words are looked for this many words after the trigger
     agent_is_person: bool = False  # a company right before the trigger, not possessive, is no person: no event
+    symmetric: bool = False  # every company bound is a party; two parties: the first is subject, the other counterparty
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
 
+
+_WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product")
+_FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "symmetric", "patient_is_employer")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
 _COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
@@ -171,13 +176,10 @@ def load_lexicon(path: Path) -> Lexicon:
         for role in (raw.get("agent", "none"), raw.get("patient", "none"), *preps.values()):
             if role not in ROLES:
                 fail(f"frame {frame_id}: role {role!r} must be one of {', '.join(ROLES)}")
+        word_sets = {name: WordSet.of(raw.get(name, [])) for name in _WORD_SET_KEYS}
+        flags = {name: bool(raw.get(name, False)) for name in _FLAG_KEYS}
         frame = Frame(frame_id, raw["type"], raw.get("agent", "none"), raw.get("patient", "none"), dict(preps),
-                      WordSet.of(raw.get("needs", [])), WordSet.of(raw.get("forbids", [])),
-                      WordSet.of(raw.get("object", [])), WordSet.of(raw.get("before", [])),
-                      WordSet.of(raw.get("possessive_object", [])),
-                      bool(raw.get("person", False)), bool(raw.get("orient", False)),
-                      bool(raw.get("needs_counterparty", False)), int(raw.get("needs_reach", 10)),
-                      bool(raw.get("agent_is_person", False)), bool(raw.get("patient_is_employer", False)))
+                      needs_reach=int(raw.get("needs_reach", 10)), **word_sets, **flags)
         forms: list[tuple[str, bool, bool]] = []  # (form, noun, participle)
         for verb in raw.get("verbs", []):
             for form in _phrase_forms(verb.lower()):
