@@ -13,7 +13,9 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"), when it is
-   background ("months after cutting off X"), when a `forbids` word follows within eight words,
+   background ("months after cutting off X"), when a `forbids` word follows within eight words
+   of its own clause (not past a stop word), when none of its `needs_before` words (a regulator,
+   a government) stands in the six words before it,
    when the clause after it (its `needs_reach` words; for a noun or a passive verb also the six words
    before it) has none of its `needs` words, when neither a company nor an
    `object` word follows within five words, or, for `person` frames, when no role word or
@@ -64,6 +66,9 @@ _BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
 _RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
                         "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
                         "subsidiary", "affiliate", "spinoff", "spin-off"})
+# nouns of a company's kind that stand right before its name ("AI startup Hugging Face")
+_KINDS = frozenset({"startup", "start-up", "firm", "company", "maker", "developer", "lab", "giant", "app", "platform",
+                    "provider", "outsourcer", "chipmaker", "unicorn", "group", "vendor", "supplier", "contractor"})
 # verbs of saying: the words after them are another clause
 _SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed", "argues", "argued", "warns", "warned"})
 _BACKGROUND = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
@@ -170,7 +175,9 @@ class FrameReader:
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in _BACKGROUND:
             return True
         after = [w.text for w in words[end:]]
-        if frame.forbids and frame.forbids.found_in(after[:8] if not trigger.noun else before + after[:8]):
+        clause_end = next((k for k, text in enumerate(after) if text in lexicon.stops or text in _BREAKS), len(after))
+        # forbidden words count in the trigger's own clause ("sever ties after Meta takes a stake": not a stake)
+        if frame.forbids and frame.forbids.found_in(after[:min(8, clause_end)] + (before if trigger.noun else [])):
             return True
         if trigger.noun and frame.before and not frame.before.found_in([w.text for w in words[max(0, at - 4):at]]):
             return True  # "X signs a deal", not "the X deal"
@@ -180,6 +187,8 @@ class FrameReader:
             scope = after[:frame.needs_reach] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
             if not frame.needs.found_in(scope):
                 return True
+        if frame.needs_before and not frame.needs_before.found_in([w.text for w in words[max(0, at - 6):at]]):
+            return True
         if frame.object and not (any(w.company is not None for w in words[end:end + 5])
                                  or frame.object.found_in(after[:5])):
             return True
@@ -294,7 +303,8 @@ class FrameReader:
             counterparties = [c for c in bound["counterparty"] if slugs(c) != slugs(subject)] or [None]
             if bound["counterparty"] and counterparties == [None] or frame.needs_counterparty and counterparties == [None]:
                 continue  # the counterparty bound only the subject ("Google replaces Gemini"), or none
-            for counterparty in counterparties[:1] if frame.type != "funding" else counterparties:
+            # every investor of a round, every customer of a list ("as Google and Meta cut back"): one event each
+            for counterparty in counterparties if frame.type in ("funding", "customer_loss") else counterparties[:1]:
                 events.append(FrameEvent(frame.type, subject, counterparty, frame, min(starts), max(ends), status))
         return events
 
@@ -322,11 +332,14 @@ class FrameReader:
 
     @staticmethod
     def _preposition_before(words: list[Word], at: int, floor: int) -> str | None:
-        for k in range(at - 1, max(floor, at - 3) - 1, -1):
+        """The preposition before a company, over determiners ("with the ...") or a noun of its kind and
+        up to three words describing it ("against AI recruiting firm Mercor", "in AI startup X")."""
+        reach = 6 if at > 0 and words[at - 1].text in _KINDS else 3
+        for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
                 return text
-            if text not in _DETERMINERS:
+            if text not in _DETERMINERS and (reach == 3 or text in _BREAKS or text == "," or words[k].company is not None):
                 return None
         return None
 

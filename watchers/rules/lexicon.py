@@ -105,6 +105,7 @@ class Frame:
     object: WordSet = WordSet()
     before: WordSet = WordSet()
     possessive_object: WordSet = WordSet()
+    needs_before: WordSet = WordSet()  # one of these words must stand in the six words before the trigger
     product: WordSet = WordSet()  # a company right before one of these words after the trigger is the patient
     person: bool = False
     orient: bool = False
@@ -115,7 +116,7 @@ class Frame:
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
 
 
-_WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product")
+_WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product", "needs_before")
 _FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "symmetric", "patient_is_employer")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
