@@ -42,50 +42,21 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       cloud") is the patient whatever preposition stands before it;
    h. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
       of two, the first named is the subject and the other the counterparty (the registry may turn
-      them round); the speech verbs (`_SPEECH`) end the walk back of d. ("X's CEO says ...").
+      them round); the speech verbs (`SPEECH`) end the walk back of d. ("X's CEO says ...").
    Every company of a list ("A, B and C") takes the role: one event each.
 5. An event needs a subject; its counterparty is null when unbound or the subject itself.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
+from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
+                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, follows, title_case,
+                                           words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
-
-PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "on", "against", "in", "over", "as",
-                          "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within"})
-_DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
-                          "longtime", "former", "key", "major", "top", "biggest", "largest", "backer", "investor"})
-_LIST_JOINS = frozenset({",", "and", "&", "/"})
-_BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
-# nouns after a company that make it the descriptor of another company ("a Meta contractor")
-_RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
-                        "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
-                        "subsidiary", "affiliate", "spinoff", "spin-off"})
-# nouns of a company's kind that stand right before its name ("AI startup Hugging Face")
-_KINDS = frozenset({"startup", "start-up", "firm", "company", "maker", "developer", "lab", "giant", "app", "platform",
-                    "provider", "outsourcer", "chipmaker", "unicorn", "group", "vendor", "supplier", "contractor"})
-# verbs of saying: the words after them are another clause
-_SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed", "argues", "argued", "warns", "warned"})
-_BACKGROUND = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
-# a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
-_PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
-_WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|" + _PLAIN_WORD.pattern + r"|[^\w\s]")
-
-
-@dataclass(slots=True)
-class Word:
-    text: str  # lowercased; a company token's text is "⟦n⟧"
-    start: int
-    end: int
-    company: int | None = None  # the token number of a company
-    possessive: bool = False
-    capital: bool = False
-
 
 @dataclass(frozen=True, slots=True)
 class FrameEvent:
@@ -100,40 +71,6 @@ class FrameEvent:
     status: str | None  # from the words around the trigger ([status] of the lexicon); None: not said
 
 
-def words_of(slot_text: str) -> list[Word]:
-    out = []
-    for found in _WORD.finditer(slot_text):
-        text = found.group(0)
-        if found.group(1) is not None:
-            out.append(Word(text, found.start(), found.end(), int(found.group(1)), len(text) > len(found.group(1)) + 2))
-        else:
-            out.append(Word(text.lower(), found.start(), found.end(), capital=text[0].isupper()))
-    return out
-
-
-def _title_case(words: list[Word]) -> bool:
-    """Whether most longer words are capitalised ("Anthropic Joins White House Pledge"): then
-    capitals say nothing of names."""
-    longer = [w for w in words if w.company is None and len(w.text) > 3 and w.text.isalpha()]
-    return len(longer) >= 3 and sum(w.capital for w in longer) * 5 >= len(longer) * 3
-
-
-BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
-# running Alexa and Echo plans to retire")
-SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")
-
-
-def _follows(words: list[Word], end: int, tail: tuple[str, ...]) -> bool:
-    """Whether `tail` follows within SEPARABLE_REACH words of `end`, before a clause break."""
-    texts = [w.text for w in words[end:end + SEPARABLE_REACH + len(tail)]]
-    for at in range(1, len(texts) - len(tail) + 1):
-        if texts[at - 1] in _BREAKS:
-            return False
-        if tuple(texts[at:at + len(tail)]) == tail:
-            return True
-    return False
-
-
 class FrameReader:
     """Finds the frame events of clauses; `kind_of` and `customers_of` come from the registry."""
 
@@ -145,7 +82,7 @@ class FrameReader:
     def types_triggered(self, lowered: str) -> set[str]:
         """The event types whose trigger keys a clause holds: a cheap look before splitting it into
         words (a clause with none holds no trigger)."""
-        keys = self.lexicon.keys.intersection(_PLAIN_WORD.findall(lowered))
+        keys = self.lexicon.keys.intersection(PLAIN_WORD.findall(lowered))
         return {kind for key in keys for kind in self.lexicon.types_of_key[key]} if keys else set()
 
     def events(self, slot_text: str, slugs: Callable[[int], str]) -> list[FrameEvent]:
@@ -157,7 +94,7 @@ class FrameReader:
                 end = at + len(trigger.words)
                 if at < 0 or tuple(w.text for w in words[at:end]) != trigger.words:
                     continue
-                if trigger.tail and not _follows(words, end, trigger.tail):
+                if trigger.tail and not follows(words, end, trigger.tail):
                     continue
                 if self._dropped(words, at, end, trigger, slot_text):
                     continue
@@ -172,10 +109,10 @@ class FrameReader:
         before = [w.text for w in words[max(0, at - 3):at]]
         if any(t in lexicon.not_events for t in before):
             return True
-        if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in _BACKGROUND:
+        if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
             return True
         after = [w.text for w in words[end:]]
-        clause_end = next((k for k, text in enumerate(after) if text in lexicon.stops or text in _BREAKS), len(after))
+        clause_end = next((k for k, text in enumerate(after) if text in lexicon.stops or text in BREAKS), len(after))
         # forbidden words count in the trigger's own clause ("sever ties after Meta takes a stake": not a stake)
         if frame.forbids and frame.forbids.found_in(after[:min(8, clause_end)] + (before if trigger.noun else [])):
             return True
@@ -211,16 +148,16 @@ class FrameReader:
     def _names_person(self, words: list[Word], at: int, end: int, slot_text: str) -> bool:
         first = max(0, at - 7)  # the role word or name stands in the trigger's own clause
         first = next((k + 1 for k in range(at - 1, first - 1, -1) if words[k].text in self.lexicon.stops
-                      or words[k].text in _BREAKS or words[k].text == "as"), first)
+                      or words[k].text in BREAKS or words[k].text == "as"), first)
         near = words[first:end + 7]
         if any(w.text in self.lexicon.roles for w in near):
             return True
-        title_case = _title_case(words)
+        in_title_case = title_case(words)
         for before, a, b in zip([None, *near], near, near[1:]):
             # a name: two capitalised words, neither a company; in Title Case only right after a
             # company's possessive ("Meta's Nick Clegg")
             if a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha() and (
-                    not title_case or before is not None and before.possessive) and (
+                    not in_title_case or before is not None and before.possessive) and (
                     before is None or before.text != "the"):  # "the San Francisco firm" names no one
                 return True
         return bool(self._people_named(words))
@@ -287,7 +224,7 @@ class FrameReader:
             return []
         # the evidence runs on to the words the trigger takes ("secures $72 million"), not past a break
         tail = end
-        while tail < min(len(words), end + 4) and words[tail].text not in _BREAKS and words[tail].text != "," \
+        while tail < min(len(words), end + 4) and words[tail].text not in BREAKS and words[tail].text != "," \
                 and words[tail].text not in self.lexicon.stops:
             tail += 1
         ends.append(words[tail - 1].end)
@@ -313,13 +250,13 @@ class FrameReader:
         k, last = end, min(len(words), end + 12)
         while k < last:
             word = words[k]
-            if word.text in self.lexicon.stops or word.text in _BREAKS or word.text == "-" and k == end:
+            if word.text in self.lexicon.stops or word.text in BREAKS or word.text == "-" and k == end:
                 return
-            if word.company is None or k + 1 < len(words) and words[k + 1].text in _RELATIONS:
+            if word.company is None or k + 1 < len(words) and words[k + 1].text in RELATIONS:
                 k += 1  # "laid off by Meta contractor": the company describes another, untracked one
                 continue
             group = [k]
-            while k + 2 < len(words) and words[k + 1].text in _LIST_JOINS and words[k + 2].company is not None \
+            while k + 2 < len(words) and words[k + 1].text in LIST_JOINS and words[k + 2].company is not None \
                     and not words[k].possessive:
                 k += 2
                 group.append(k)
@@ -334,12 +271,12 @@ class FrameReader:
     def _preposition_before(words: list[Word], at: int, floor: int) -> str | None:
         """The preposition before a company, over determiners ("with the ...") or a noun of its kind and
         up to three words describing it ("against AI recruiting firm Mercor", "in AI startup X")."""
-        reach = 6 if at > 0 and words[at - 1].text in _KINDS else 3
+        reach = 6 if at > 0 and words[at - 1].text in KINDS else 3
         for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
                 return text
-            if text not in _DETERMINERS and (reach == 3 or text in _BREAKS or text == "," or words[k].company is not None):
+            if text not in DETERMINERS and (reach == 3 or text in BREAKS or text == "," or words[k].company is not None):
                 return None
         return None
 
@@ -349,9 +286,9 @@ class FrameReader:
         k, floor = at - 1, max(-1, at - BEFORE_REACH - 1)
         while k > floor:
             word = words[k]
-            if word.text in self.lexicon.stops or word.text in _BREAKS:
+            if word.text in self.lexicon.stops or word.text in BREAKS:
                 break
-            if word.text in _SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they"):
+            if word.text in SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they"):
                 break  # "X's CEO says more founders are looking to be acquired": what is said has its own subject
             if word.text == ",":
                 opening = next((j for j in range(k - 1, max(-1, k - 12), -1) if words[j].text in (",", "—")), None)
@@ -371,7 +308,7 @@ class FrameReader:
                 break
             if word.company is not None:
                 group = [k]
-                while k - 2 >= 0 and words[k - 1].text in _LIST_JOINS and words[k - 2].company is not None:
+                while k - 2 >= 0 and words[k - 1].text in LIST_JOINS and words[k - 2].company is not None:
                     k -= 2
                     group.insert(0, k)
                 # "as Google ends ...": "as" right before a company that a verb follows is a conjunction
