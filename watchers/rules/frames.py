@@ -13,8 +13,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"), when it is
-   background ("months after cutting off X"), when a `forbids` word follows within eight words
-   of its own clause (not past a stop word), when none of its `needs_before` words (a regulator,
+   background ("months after cutting off X"), when a `forbids` word follows within
+   `forbids_reach` words of its own clause (not past a stop word), when none of its `needs_before` words (a regulator,
    a government) stands in the six words before it,
    when the clause after it (its `needs_reach` words; for a noun or a passive verb also the six words
    before it) has none of its `needs` words, when neither a company nor an
@@ -114,9 +114,9 @@ class FrameReader:
         after = [w.text for w in words[end:]]
         clause_end = next((k for k, text in enumerate(after) if text in lexicon.stops or text in BREAKS), len(after))
         # forbidden words count in the trigger's own clause ("sever ties after Meta takes a stake": not a stake)
-        if frame.forbids and frame.forbids.found_in(after[:min(8, clause_end)] + (before if trigger.noun else [])):
+        if frame.forbids and frame.forbids.found_in(after[:min(frame.forbids_reach, clause_end)] + (before if trigger.noun else [])):
             return True
-        if trigger.noun and frame.before and not frame.before.found_in([w.text for w in words[max(0, at - 4):at]]):
+        if trigger.noun and frame.before and not frame.before.found_in([w.text for w in words[max(0, at - 6):at]]):
             return True  # "X signs a deal", not "the X deal"
         if frame.needs:
             # a noun's or a passive verb's object may stand before it ("9,000 to be laid off by Amazon")

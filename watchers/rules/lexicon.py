@@ -111,6 +111,7 @@ class Frame:
     orient: bool = False
     needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
     needs_reach: int = 10  # the `needs` words are looked for this many words after the trigger
+    forbids_reach: int = 8  # the `forbids` words, this many words after it (in its own clause)
     agent_is_person: bool = False  # a company right before the trigger, not possessive, is no person: no event
     symmetric: bool = False  # every company bound is a party; two parties: the first is subject, the other counterparty
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
@@ -180,7 +181,8 @@ def load_lexicon(path: Path) -> Lexicon:
         word_sets = {name: WordSet.of(raw.get(name, [])) for name in _WORD_SET_KEYS}
         flags = {name: bool(raw.get(name, False)) for name in _FLAG_KEYS}
         frame = Frame(frame_id, raw["type"], raw.get("agent", "none"), raw.get("patient", "none"), dict(preps),
-                      needs_reach=int(raw.get("needs_reach", 10)), **word_sets, **flags)
+                      needs_reach=int(raw.get("needs_reach", 10)), forbids_reach=int(raw.get("forbids_reach", 8)),
+                      **word_sets, **flags)
         forms: list[tuple[str, bool, bool]] = []  # (form, noun, participle)
         for verb in raw.get("verbs", []):
             for form in _phrase_forms(verb.lower()):
