@@ -125,6 +125,7 @@ class Bot:
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         self.poller: Poller | None = None
         self._delivery_round_task: asyncio.Task[Any] | None = None
+        self._delivery_wanted = False  # a poll filed stories while a round was under way
         self._closers: list[Callable[[], Awaitable[Any]]] = []
 
     async def run_until_signal(self) -> int:
@@ -207,13 +208,28 @@ class Bot:
 
     def _count_poll(self, outcome: Any) -> None:
         self.metrics.poll(outcome)
+        if outcome.story_ids:
+            self._kick_delivery()
+
+    def _kick_delivery(self) -> None:
+        """A poll filed stories: deliver now rather than at the next tick (the round under way, if
+        any, goes round once more instead, as it may have fanned out before the filing)."""
+        if self._delivery_round_task is not None:
+            self._delivery_wanted = True
+            return
+        job = self.scheduler.get_job(DELIVERY_JOB_ID)
+        if job is not None:
+            job.modify(next_run_time=utcnow())
 
     async def _delivery_round(self) -> None:
         """New story items into the outbox, then every due row out; a failed round is retried next tick."""
         self._delivery_round_task = asyncio.current_task()
         try:
-            await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
-            await self.sender.send_due()  # counts its deliveries in self.metrics
+            self._delivery_wanted = True
+            while self._delivery_wanted:
+                self._delivery_wanted = False
+                await fan_out(self.engine, self.settings, now=utcnow(), registry=self.registry)
+                await self.sender.send_due()  # counts its deliveries in self.metrics
         except Exception:  # noqa: BLE001 - one failed round must not stop delivery
             log.exception("delivery round failed")
         finally:
