@@ -166,6 +166,12 @@ CASES = [
      {("acquisition", "openai", None)}, None),
     ("a product bought is no acquisition", "Beijing tells firms to stop buying Nvidia's H20 chips",
      {("customer_loss", "nvidia", None)}, None),
+    ("new directors named", "Meta has three new directors", {("leadership_change", "meta", None)}, None),
+    ("a talent lost", "Apple just lost a top AI talent", {("leadership_change", "apple", None)}, None),
+    ("partnering to", "Acme and OpenAI are partnering to sell agents", {("partnership", "openai", None)}, None),
+    ("money put behind a company", "Acme puts $1 billion behind Anthropic", {("funding", "anthropic", None)}, None),
+    ("becomes a customer", "Acme will become a major customer of OpenAI's APIs", {("partnership", "openai", None)},
+     None),
     ("model rolled out to staff", "Deloitte to roll out Anthropic's Claude to 470,000 employees",
      {("partnership", "anthropic", None)}, None),
 ]
