@@ -172,6 +172,12 @@ CASES = [
     ("money put behind a company", "Acme puts $1 billion behind Anthropic", {("funding", "anthropic", None)}, None),
     ("becomes a customer", "Acme will become a major customer of OpenAI's APIs", {("partnership", "openai", None)},
      None),
+    # lists mixing tracked and untracked names, with tickers in parentheses: one event per tracked company
+    ("investor list with an untracked name", "Alphabet, Nvidia, Salesforce and Amazon back Hugging Face",
+     {("funding", "hugging-face", "google"), ("funding", "hugging-face", "nvidia"),
+      ("funding", "hugging-face", "amazon")}, None),
+    ("probe of a list with tickers", "FTC opens inquiry into Alphabet (Nasdaq: GOOG), Snap Inc. (NYSE: SNAP), OpenAI and xAI",
+     {("legal", "google", None), ("legal", "openai", None), ("legal", "xai", None)}, None),
     ("model rolled out to staff", "Deloitte to roll out Anthropic's Claude to 470,000 employees",
      {("partnership", "anthropic", None)}, None),
 ]

@@ -70,3 +70,55 @@ def follows(words: list[Word], end: int, tail: tuple[str, ...]) -> bool:
         if tuple(texts[at:at + len(tail)]) == tail:
             return True
     return False
+
+
+def after_aside(words: list[Word], k: int) -> int:
+    """The last word of a parenthesis right after word `k` ("Alphabet (Nasdaq: GOOG)"), else `k`."""
+    if k + 1 < len(words) and words[k + 1].text == "(":
+        return next((j for j in range(k + 2, min(len(words), k + 9)) if words[j].text == ")"), k)
+    return k
+
+
+def next_in_list(words: list[Word], k: int) -> int | None:
+    """The next company of a list after the company at `k` ("A, B and C", "A (Nasdaq: A), B"), over the
+    untracked names between ("A, Snap Inc. and B": at most four capitalised words each)."""
+    k = after_aside(words, k)
+    for _ in range(4):  # untracked names skipped
+        if k + 2 >= len(words) or words[k + 1].text not in LIST_JOINS:
+            return None
+        k += 2 if words[k + 2].text != "and" or words[k + 1].text != "," else 3  # ", and"
+        if k >= len(words):
+            return None
+        if words[k].company is not None:
+            return k
+        name_end = k
+        while name_end + 1 < len(words) and name_end - k < 3 and (words[name_end + 1].capital
+                                                                  or words[name_end + 1].text == "."):
+            name_end += 1
+        if not words[k].capital:
+            return None
+        k = after_aside(words, name_end)
+    return None
+
+
+def previous_in_list(words: list[Word], k: int) -> int | None:
+    """The company before the company at `k` in a list ("A, B and C invest"), over untracked names
+    between ("A, Salesforce and C": at most three capitalised words each) and their parentheses."""
+    for _ in range(4):  # untracked names skipped
+        if k < 2 or words[k - 1].text not in LIST_JOINS:
+            return None
+        k -= 2 if not (words[k - 1].text == "and" and words[k - 2].text == ",") or k < 3 else 3
+        if words[k].text == ")":
+            k = next((j - 1 for j in range(k - 1, max(-1, k - 8), -1) if words[j].text == "("), -1)
+            if k < 0:
+                return None
+        if words[k].company is not None:
+            return None if words[k].possessive else k
+        name_start = k
+        while name_start - 1 >= 0 and k - name_start < 2 and (words[name_start - 1].capital
+                                                               and words[name_start - 1].company is None):
+            name_start -= 1
+        if not words[k].capital and words[k].text not in (".",):
+            return None
+        k = name_start
+    return None

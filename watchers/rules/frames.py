@@ -43,7 +43,9 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    h. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
       of two, the first named is the subject and the other the counterparty (the registry may turn
       them round); the speech verbs (`SPEECH`) end the walk back of d. ("X's CEO says ...").
-   Every company of a list ("A, B and C") takes the role: one event each.
+   Every company of a list ("A, B and C") takes the role: one event each; a list runs over the
+   untracked names in it and over tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and
+   OpenAI"; clause_reading.next_in_list, previous_in_list).
 5. An event needs a subject; its counterparty is null when unbound or the subject itself.
 """
 
@@ -53,8 +55,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
-                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, follows, title_case,
-                                           words_of)
+                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, follows, next_in_list,
+                                           previous_in_list, title_case, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 
@@ -256,13 +258,8 @@ class FrameReader:
                 k += 1  # "laid off by Meta contractor": the company describes another, untracked one
                 continue
             group = [k]
-            while k + 2 < len(words) and words[k + 1].text in LIST_JOINS and words[k + 2].company is not None \
-                    and not words[k].possessive:
-                k += 2
-                group.append(k)
-            if k + 3 < len(words) and words[k + 1].text == "," and words[k + 2].text == "and" \
-                    and words[k + 3].company is not None:
-                k += 3
+            while not words[k].possessive and (following := next_in_list(words, k)) is not None:
+                k = following
                 group.append(k)
             yield group[0], group, self._preposition_before(words, group[0], floor)
             k += 1
@@ -308,8 +305,8 @@ class FrameReader:
                 break
             if word.company is not None:
                 group = [k]
-                while k - 2 >= 0 and words[k - 1].text in LIST_JOINS and words[k - 2].company is not None:
-                    k -= 2
+                while (earlier := previous_in_list(words, k)) is not None:
+                    k = earlier
                     group.insert(0, k)
                 # "as Google ends ...": "as" right before a company that a verb follows is a conjunction
                 conjunction = words[k - 1].text == "as" and group[-1] == at - 1 and not trigger.noun if k > 0 else False
