@@ -14,10 +14,11 @@ from watchers.rules.classify import RulesEngine
 from watchers.settings import default_seeds_dir
 
 # (F1 of type and subject, look-alike alarms at most): the figures of December 2026's precision and
-# recall work (dev 0.69 / 0.04, test 0.66 / 0.21, shared 1.00 / 0.00), less a margin
-FLOORS = {"dev": (0.67, 0.06), "test": (0.64, 0.23), "shared": (0.99, 0.01)}
-# precision of the types a user acts on, on the development half (0.90, 0.99, 0.96), less a margin
-DEV_PRECISION_FLOORS = {"funding": 0.88, "leadership_change": 0.97, "customer_loss": 0.94}
+# recall work (dev 0.69 / 0.04, test 0.66 / 0.21, shared 1.00 / 0.00), less a margin; dev raised after
+# the event-frame recall work of issue 11 (dev 0.83 / 0.04)
+FLOORS = {"dev": (0.81, 0.06), "test": (0.64, 0.23), "shared": (0.99, 0.01)}
+# precision of the types a user acts on, on the development half (0.92, 0.99, 0.98), less a margin
+DEV_PRECISION_FLOORS = {"funding": 0.90, "leadership_change": 0.97, "customer_loss": 0.96}
 
 
 @pytest.fixture(scope="module")
