@@ -76,10 +76,13 @@ class ItemCompany(SQLModel, table=True):
     (watchers.storage.item_store), rewritten when an edit changes the item; pruned with it
     (watchers.storage.retention, and ON DELETE CASCADE). `at` is the item's time: published,
     else first seen. `is_subject`: the company is the subject of one of the item's events, the
-    only items the digest's trend counts."""
+    only items the digest's trend counts.
+
+    The index's key ends with item_id and is_subject so that it covers the readers' query: an
+    index-only scan, not one heap page per row (a company's rows are scattered in item order)."""
 
     __tablename__ = "item_company"
-    __table_args__ = (Index("ix_item_company_slug_at", "slug", "at"),)
+    __table_args__ = (Index("ix_item_company_slug_at", "slug", "at", "item_id", "is_subject"),)
 
     item_id: int = Field(foreign_key="item.id", ondelete="CASCADE", primary_key=True)
     slug: str = Field(max_length=100, primary_key=True)

@@ -9,7 +9,9 @@ on SQLite, the GIN containment indexes of 0003 on PostgreSQL) finds every item o
 over the whole retention span before the period is applied: with one million items a 20-company
 digest week took 267 ms (median) on PostgreSQL. Table item_company holds one row per item and
 company it names, at the item's time, so that a company's period is one range of the (slug, at)
-index (watchers.storage.tables.ItemCompany; benchmarks/bench_million.py).
+index (watchers.storage.tables.ItemCompany; benchmarks/bench_million.py). The index's key goes on
+with item_id and is_subject, so that it covers the readers' query (an index-only scan: 10 ms
+instead of 23 ms for the 9-week trend of 20 companies in EXPLAIN ANALYZE).
 
 The upgrade fills it for the items already stored, the same rows as
 watchers.storage.item_store.company_rows gives (tests/test_item_company.py checks both agree),
@@ -80,7 +82,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     _fill(dialect)  # before the index: one sort at the end instead of an insert into it per row
     with op.batch_alter_table('item_company', schema=None) as batch_op:
-        batch_op.create_index('ix_item_company_slug_at', ['slug', 'at'], unique=False)
+        batch_op.create_index('ix_item_company_slug_at', ['slug', 'at', 'item_id', 'is_subject'], unique=False)
     if dialect == 'postgresql':
         for name in JSONB_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
