@@ -17,16 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import String, and_, cast, literal, or_, union
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watchers.models import EVENT_TYPES, Event
 from watchers.storage.stories import Story
-from watchers.storage.tables import Item
-
-LIKE_FILTER_MAX_SLUGS = 50  # beyond this, filter in Python rather than with one LIKE per slug
+from watchers.storage.tables import Item, ItemCompany
 
 
 @dataclass(frozen=True)
@@ -109,45 +105,48 @@ def _unique(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def item_time(item: Item) -> datetime:
-    return item.published_at or item.first_seen_at
+@dataclass(frozen=True, slots=True)
+class ActivityItem:
+    """What the activity reads of an item: the columns it needs, not the whole row (no summary)."""
+
+    id: int
+    story_id: int | None
+    title: str
+    link: str | None
+    at: datetime  # published, else first seen
+    companies: list[str]
+    events: list[Event]
 
 
-def _mentions(column: Any, slug: str) -> Any:
-    return cast(column, String).like(f'%"{slug}"%')
+_ACTIVITY_COLUMNS = (Item.id, Item.story_id, Item.title, Item.link, Item.published_at, Item.first_seen_at,
+                     Item.companies, Item.events)
 
 
-def _slug_filter(dialect: str, slugs: list[str]) -> Any:
-    """Items that name one of `slugs`: in companies, or as an event's subject or counterparty.
-
-    PostgreSQL: JSONB containment, served by the GIN indexes of migration 0003 (one million items:
-    benchmarks/bench_million.py); elsewhere a LIKE on the JSON text."""
-    if dialect != "postgresql":
-        return or_(*[_mentions(Item.companies, s) for s in slugs], *[_mentions(Item.events, s) for s in slugs])
-    companies, events = cast(Item.companies, JSONB), cast(Item.events, JSONB)
-    conditions = [*[companies.op("@>")(literal([s], JSONB)) for s in slugs],
-                  *[events.op("@>")(literal([{"subject": s}], JSONB)) for s in slugs],
-                  *[events.op("@>")(literal([{"counterparty": s}], JSONB)) for s in slugs]]
-    # one index scan per condition, united: an OR of many would be planned as a scan of the table
-    return Item.id.in_(union(*[select(Item.id).where(c) for c in conditions]))  # type: ignore[union-attr]
+def _named_in(slugs: list[str], since: datetime, until: datetime, *, subjects_only: bool = False) -> Any:
+    """The ids of the items that name one of `slugs` with their time in [since, until): one range
+    of table item_company's (slug, at) index per company (one million items:
+    benchmarks/bench_million.py). `subjects_only`: only where the company is an event's subject."""
+    query = select(ItemCompany.item_id).where(ItemCompany.slug.in_(slugs),  # type: ignore[attr-defined]
+                                              ItemCompany.at >= since, ItemCompany.at < until)
+    return query.where(ItemCompany.is_subject) if subjects_only else query
 
 
-async def load_activity(session: AsyncSession, slugs: Iterable[str], since: datetime,
-                        until: datetime) -> dict[str, CompanyActivity]:
-    """Each company's de-duplicated events and its stories with items in [since, until)."""
+async def load_activity(session: AsyncSession, slugs: Iterable[str], since: datetime, until: datetime, *,
+                        events_only: bool = False) -> dict[str, CompanyActivity]:
+    """Each company's de-duplicated events and its stories with items in [since, until).
+
+    `events_only` (the digest's trend): the events alone, read from the items where a company
+    is an event's subject, the only ones that give it events; no stories."""
     wanted = list(dict.fromkeys(slugs))
     result = {slug: CompanyActivity(slug) for slug in wanted}
     if not wanted:
         return result
-    in_window = or_(and_(Item.published_at >= since, Item.published_at < until),
-                    and_(Item.published_at.is_(None), Item.first_seen_at >= since,  # type: ignore[union-attr]
-                         Item.first_seen_at < until))
-    query = select(Item).where(in_window)
-    if len(wanted) <= LIKE_FILTER_MAX_SLUGS:
-        dialect = session.bind.dialect.name if session.bind is not None else ""
-        query = query.where(_slug_filter(dialect, wanted))
-    items = sorted((await session.exec(query)).all(), key=lambda i: (item_time(i), i.id or 0))
-    story_ids = {i.story_id for i in items if i.story_id is not None}
+    query = select(*_ACTIVITY_COLUMNS).where(
+        Item.id.in_(_named_in(wanted, since, until, subjects_only=events_only)))  # type: ignore[union-attr]
+    items = sorted((ActivityItem(row.id, row.story_id, row.title, row.link, row.published_at or row.first_seen_at,
+                                 row.companies, row.events) for row in await session.exec(query)),
+                   key=lambda i: (i.at, i.id))
+    story_ids = set() if events_only else {i.story_id for i in items if i.story_id is not None}
     stories = {s.id: s for s in (await session.exec(select(Story).where(Story.id.in_(story_ids)))).all()} \
         if story_ids else {}  # type: ignore[union-attr]
 
@@ -162,6 +161,8 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
                 _add_move(result[event.subject], group, event, item, _other_sides(event, item.events))
             else:
                 _add_event(result[event.subject], seen_events, group, event, item)
+        if events_only:
+            continue
         involved = set(item.companies or []) | {e.subject for e in item.events} | {e.counterparty for e in item.events}
         for slug in involved & set(wanted):
             if group in seen_stories[slug]:
@@ -173,7 +174,8 @@ async def load_activity(session: AsyncSession, slugs: Iterable[str], since: date
     return result
 
 
-def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, event: Event, item: Item) -> None:
+def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, event: Event,
+               item: ActivityItem) -> None:
     key = (group, event.type, event.subject, event.counterparty, event.person)
     amount = event.amount_usd if event.amount_usd is not None and event.amount_usd >= 0 else None
     if key in seen:
@@ -184,7 +186,7 @@ def _add_event(activity: CompanyActivity, seen: dict[tuple, int], group: str, ev
         return
     seen[key] = len(activity.events)
     activity.events.append(EventRecord(
-        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item_time(item),
+        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item.at,
         title=item.title, link=item.link, story_id=item.story_id, group=group, status=event.status or "done",
         amount_usd=amount, round=event.round, person=event.person, role=event.role))
 
@@ -199,7 +201,7 @@ def _other_sides(event: Event, events: list[Event]) -> tuple[str, ...]:
                                and e.subject != event.subject and e.status != "denied" and _same_move(e, event)))
 
 
-def _add_move(activity: CompanyActivity, group: str, event: Event, item: Item, sides: tuple[str, ...]) -> None:
+def _add_move(activity: CompanyActivity, group: str, event: Event, item: ActivityItem, sides: tuple[str, ...]) -> None:
     """A leadership event, merged into the same move already reported in this story (the named person wins)."""
     for index, known in enumerate(activity.events):
         if known.type == "leadership_change" and known.group == group and _same_move(known, event):
@@ -211,14 +213,14 @@ def _add_move(activity: CompanyActivity, group: str, event: Event, item: Item, s
             activity.events[index] = replace(known, also_at=also_at)
             return
     activity.events.append(EventRecord(
-        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item_time(item),
+        type=event.type, subject=event.subject, counterparty=event.counterparty, when=item.at,
         title=item.title, link=item.link, story_id=item.story_id, group=group, status=event.status or "done",
         person=event.person, role=event.role, also_at=sides))
 
 
-def _story_record(group: str, item: Item, story: Story | None) -> StoryRecord:
+def _story_record(group: str, item: ActivityItem, story: Story | None) -> StoryRecord:
     if story is None:
-        return StoryRecord(group, item.title, item.link, 1, 1, item_time(item))
+        return StoryRecord(group, item.title, item.link, 1, 1, item.at)
     return StoryRecord(group, story.title, story.link, max(len(story.outlets or []), 1), story.item_count,
                        story.last_item_at)
 

@@ -3,6 +3,12 @@
 Read with bot.company_activity.load_activity over the whole span at once (one query), each
 subscription narrowed to its event types as the digest's text is, then binned by the week of
 each event. A week's count is the sum of its companies' counts, as the chart's bars are.
+
+Only the events are read (`events_only`): the items where a watched company is an event's subject,
+one index range of table item_company per company, and no stories. The counting stays in Python,
+where the text's de-duplication rules are (one event per story, a leadership move merged however it
+was reported): counting in SQL would need a second copy of those rules. One million items:
+benchmarks/bench_million.py.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ async def load_trend(engine: AsyncEngine, subscriptions: Iterable[tuple[str, Seq
     if not weeks:
         return []
     async with session_scope(engine) as session:
-        activity = await load_activity(session, [slug for slug, _ in subscriptions], weeks[0][1], weeks[-1][2])
+        activity = await load_activity(session, [slug for slug, _ in subscriptions], weeks[0][1], weeks[-1][2],
+                                       events_only=True)
     tallies = [{kind: 0 for kind in EVENT_TYPES} for _ in weeks]
     for slug, types in subscriptions:
         for event in activity[slug].only(types).events:
