@@ -178,6 +178,10 @@ CASES = [
       ("funding", "hugging-face", "amazon")}, None),
     ("probe of a list with tickers", "FTC opens inquiry into Alphabet (Nasdaq: GOOG), Snap Inc. (NYSE: SNAP), OpenAI and xAI",
      {("legal", "google", None), ("legal", "openai", None), ("legal", "xai", None)}, None),
+    ("a purchase of chips alone is no partnership", "Mistral AI buys $2 billion of Nvidia chips", set(), None),
+    ("compute bought from a provider", "Anthropic buys computing capacity from Google's cloud division",
+     {("partnership", "google", "anthropic")}, None),
+    ("a person joining an event", "Cohere CEO Aidan Gomez joins a panel at the summit", set(), None),
     ("model rolled out to staff", "Deloitte to roll out Anthropic's Claude to 470,000 employees",
      {("partnership", "anthropic", None)}, None),
 ]

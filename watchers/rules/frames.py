@@ -207,6 +207,10 @@ class FrameReader:
             ends.append(words[group[-1]].end)
         # c. and d.: before it
         before, apposition = self._group_before(words, at, trigger)
+        if before and frame.person and self._describes_others(words, before[-1]):
+            before = []  # "Scale AI's customers head for the exits": the people are not Scale AI's executives
+        if before and frame.agent_is_person and not bound["subject"]:
+            before = []  # the person's employer changes only when the person joins a company named after
         if before:
             role = agent  # in the passive, the frame's patient ("Labelbox is acquired by ...")
             if trigger.noun and not self._noun_binds(words, before, at, frame):
@@ -254,7 +258,7 @@ class FrameReader:
             word = words[k]
             if word.text in self.lexicon.stops or word.text in BREAKS or word.text == "-" and k == end:
                 return
-            if word.company is None or k + 1 < len(words) and words[k + 1].text in RELATIONS:
+            if word.company is None or self._describes_others(words, k):
                 k += 1  # "laid off by Meta contractor": the company describes another, untracked one
                 continue
             group = [k]
@@ -321,6 +325,11 @@ class FrameReader:
         """Whether the company at `at` names a product of the frame ("a million Google TPUs", "Google's
         cloud division"): it is the provider, whatever the preposition before it."""
         return frame.product.found_in([w.text for w in words[at + 1:at + 2 + words[at].possessive]])
+
+    @staticmethod
+    def _describes_others(words: list[Word], at: int) -> bool:
+        """Whether the company at `at` describes others ("Scale AI's customers", "a Meta contractor")."""
+        return at + 1 < len(words) and words[at + 1].text in RELATIONS
 
     def _employer(self, words: list[Word], at: int) -> bool:
         """Whether the company at `at` is named as someone's employer: possessive, or a role word follows

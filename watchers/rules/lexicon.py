@@ -112,7 +112,9 @@ class Frame:
     needs_counterparty: bool = False  # no event without a bound counterparty ("Scale AI loses OpenAI")
     needs_reach: int = 10  # the `needs` words are looked for this many words after the trigger
     forbids_reach: int = 8  # the `forbids` words, this many words after it (in its own clause)
-    agent_is_person: bool = False  # a company right before the trigger, not possessive, is no person: no event
+    # the agent is a person: a company right before the trigger, not possessive, is no person (no event); the
+    # person's employer before it changes only when the person joins a company named after it
+    agent_is_person: bool = False
     symmetric: bool = False  # every company bound is a party; two parties: the first is subject, the other counterparty
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
 
