@@ -12,40 +12,43 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    * to court", where its tail follows within five words; verbs in all their
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
-   (an intention, a denial or a negation: "considers dropping", "won't leave"), when it is
-   background ("months after cutting off X"), when a `forbids` word follows within
-   `forbids_reach` words of its own clause (not past a stop word), when none of its `needs_before` words (a regulator,
-   a government) stands in the six words before it,
-   when the clause after it (its `needs_reach` words; for a noun or a passive verb also the six words
-   before it) has none of its `needs` words, when neither a company nor an
-   `object` word follows within five words, or, for `person` frames, when no role word or
-   person's name stands within seven words of it.
+   (an intention, a denial or a negation: "considers dropping", "won't leave"); when it is
+   background ("months after cutting off X"); when a `forbids` word follows within
+   `forbids_reach` words of its own clause (not past a stop word); when none of its
+   `needs_before` words (a regulator, a government) stands in the six words before it; when its
+   `needs_reach` words after it (for a noun or a passive verb also the six words before it) hold
+   none of its `needs` words; for a noun with `before` words, when none stands in the six words
+   before it; when neither a company nor an `object` word follows within five words; or, for
+   `person` frames, when no role word or person's name stands near it in its own clause.
 4. Roles, in this order of precedence (a role keeps the first binding; the subject collects all):
-   a. after the trigger (up to twelve words, not past a `stops` word or a clause break), each
-      company or list introduced by a preposition of the frame's `preps` takes that role
-      ("none" binds nothing);
+   a. after the trigger (up to twelve words, not past a `stops` word or a clause break): a
+      company named by a `product` word ("a million Google TPUs", "Google's cloud") is the
+      patient whatever preposition stands before it; else each company or list introduced by a
+      preposition of the frame's `preps` (over determiners, or a kind noun and its descriptors:
+      "against AI recruiting firm Mercor") takes that role ("none" binds nothing);
    b. the first company after the trigger with no preposition before it, within four words, is
       the direct object: it takes the `patient` role (for a `patient_is_employer` frame only as a
       possessive or before a role word: "hires Apple's design chief"); a company followed by a
-      relation noun ("Meta contractor") describes another company and takes no role;
+      relation noun ("Meta contractor", "Scale AI's customers") describes others and takes no role;
    c. passive voice (a participle after a form of be or get, or right before "by" in a headline)
-      swaps them: the company before the trigger is the patient, and "by" names the agent;
+      swaps them: the company before the trigger takes the frame's patient role, "by" its agent;
    d. the company before the trigger (walking back up to BEFORE_REACH words, over an apposition
-      between commas, never past a stop word or after a preposition) takes the `agent` role;
-      for a noun only when possessive ("X's acquisition"), adjacent ("X layoffs") or joined by a
-      `before` word ("X signs deal");
+      between commas, never past a stop word, a verb of saying (`SPEECH`: "X's CEO says ...") or
+      after a preposition) takes the `agent` role; for a noun only when possessive ("X's
+      acquisition"), adjacent ("X layoffs") or joined by a `before` word ("X signs deal"); for
+      an `agent_is_person` frame only when a company after the trigger was bound ("Microsoft's
+      X joins Apple", not "OpenAI's CEO joins a keynote");
    e. an apposition "Y's largest customer" next to the agent names the vendor of a customer loss;
    f. the registry: a customer loss whose vendor is unbound takes the one other company of the
       clause that is a vendor or knows the customer as its customer; an `orient` frame puts the
-      vendor as subject (classify.py).
-   g. a company after the trigger named by a `product` word ("a million Google TPUs", "Google's
-      cloud") is the patient whatever preposition stands before it;
-   h. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
+      vendor as subject (classify.py);
+   g. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
       of two, the first named is the subject and the other the counterparty (the registry may turn
-      them round); the speech verbs (`SPEECH`) end the walk back of d. ("X's CEO says ...").
-   Every company of a list ("A, B and C") takes the role: one event each; a list runs over the
-   untracked names in it and over tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and
-   OpenAI"; clause_reading.next_in_list, previous_in_list).
+      them round).
+   Every company of a list ("A, B and C") takes the role: one event each (of a customer loss or a
+   funding, one per customer or investor); a list runs over the untracked names in it and over
+   tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and OpenAI";
+   clause_reading.next_in_list, previous_in_list).
 5. An event needs a subject; its counterparty is null when unbound or the subject itself.
 """
 
