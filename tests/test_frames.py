@@ -182,6 +182,8 @@ CASES = [
     ("compute bought from a provider", "Anthropic buys computing capacity from Google's cloud division",
      {("partnership", "google", "anthropic")}, None),
     ("a person joining an event", "Cohere CEO Aidan Gomez joins a panel at the summit", set(), None),
+    ("a hyphen blocks only the word after it", "Amazon-backed Anthropic bars Chinese-owned groups from accessing Claude",
+     {("customer_loss", "anthropic", None)}, None),
     ("model rolled out to staff", "Deloitte to roll out Anthropic's Claude to 470,000 employees",
      {("partnership", "anthropic", None)}, None),
 ]

@@ -114,6 +114,8 @@ class FrameReader:
         before = [w.text for w in words[max(0, at - 3):at]]
         if any(t in lexicon.not_events for t in before):
             return True
+        if before and before[-1] == "-":
+            return True  # a compound adjective: "Amazon-backed Anthropic" is no backing
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
             return True
         after = [w.text for w in words[end:]]
