@@ -7,10 +7,12 @@ Builds a separate database (PostgreSQL: `vw_bench` on the admin URL's server, dr
 SQLite: a temporary file) at the schema's head, fills it with bulk inserts (COPY on PostgreSQL,
 executemany on SQLite): `--items` items spread over the last 180 days (the default retention),
 each naming one or two of `--companies` companies, one in four with an event grouped into stories
-of three. Then times what `/vendorwatch lookup` and the weekly digest read
+of three, and their item_company rows (as watchers.storage.item_store.company_rows writes them).
+Then times what `/vendorwatch lookup` and the weekly digest read
 (bot.company_activity.load_activity): lookup = one company over 90 days; digest = a channel of 20
-companies over its week, and the same 20 over the 9 weeks of the trend chart. Each query runs for
-20 different companies (channels); reported: median and worst in ms, and EXPLAIN of the lookup SQL.
+companies over its week, and the same 20 over the 9 weeks of the trend chart
+(bot.digest.trend.load_trend). Each query runs for 20 different companies (channels); reported:
+median and worst in ms, and EXPLAIN (ANALYZE on PostgreSQL) of the lookup and digest-week SQL.
 Goal: each under 100 ms.
 """
 
@@ -41,9 +43,9 @@ def slug(n: int) -> str:
 
 
 def generate(items: int, companies: int, now: datetime, seed: int = 7):
-    """(item rows, story rows) as plain tuples, in id order."""
+    """(item rows, story rows, item_company rows) as plain tuples, in id order."""
     rng = random.Random(seed)
-    item_rows, story_rows = [], []
+    item_rows, story_rows, company_rows = [], [], []
     event_types = ["funding", "leadership_change", "customer_loss", "acquisition", "layoffs", "partnership", "legal"]
     story_id, in_story = 0, 3
     for n in range(1, items + 1):
@@ -62,18 +64,21 @@ def generate(items: int, companies: int, now: datetime, seed: int = 7):
                                    f"{first} story {story_id}", f"https://news.example.com/s/{story_id}", seen))
             in_story += 1
             sid = story_id
+        # item_company: each named company once, at the item's time; the event's subject is `first`
+        for name in dict.fromkeys(named):
+            company_rows.append((n, name, published or seen, bool(events) and name == first))
         title = f"{first} news item {n}"
         item_rows.append((n, f"k{n:012d}", title, "Example Daily", f"https://news.example.com/{n}",
                           "a summary of the item " * 4, published, seen, f"h{n}", json.dumps(named),
                           json.dumps(events), sid))
-    return item_rows, story_rows
+    return item_rows, story_rows, company_rows
 
 
 ITEM_COLUMNS = ("id", "key", "title", "outlet", "link", "summary", "published_at", "first_seen_at", "content_hash",
                 "companies", "events", "story_id")
 
 
-def fill_postgres(url: str, item_rows: list, story_rows: list) -> None:
+def fill_postgres(url: str, item_rows: list, story_rows: list, company_rows: list) -> None:
     import psycopg
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -85,15 +90,19 @@ def fill_postgres(url: str, item_rows: list, story_rows: list) -> None:
         with cur.copy(f"COPY item ({', '.join(ITEM_COLUMNS)}, history) FROM STDIN") as copy:
             for row in item_rows:
                 copy.write_row((*row, False))
+        with cur.copy("COPY item_company (item_id, slug, at, is_subject) FROM STDIN") as copy:
+            for row in company_rows:
+                copy.write_row(row)
         cur.execute("SELECT setval('item_id_seq', (SELECT max(id) FROM item))")
         cur.execute("SELECT setval('story_id_seq', (SELECT max(id) FROM story))")
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE item")
         conn.execute("VACUUM ANALYZE story")
+        conn.execute("VACUUM ANALYZE item_company")
 
 
-def fill_sqlite(url: str, item_rows: list, story_rows: list) -> None:
+def fill_sqlite(url: str, item_rows: list, story_rows: list, company_rows: list) -> None:
     import sqlite3
 
     def stamp(value: datetime | None) -> str | None:  # as watchers.storage.types.UTCDateTime stores it
@@ -107,42 +116,39 @@ def fill_sqlite(url: str, item_rows: list, story_rows: list) -> None:
                      [(*r[:7], stamp(r[7]), stamp(r[7]), stamp(r[7])) for r in story_rows])
     conn.executemany(f"INSERT INTO item ({', '.join(ITEM_COLUMNS)}, history) VALUES ({','.join('?' * 12)}, 0)",
                      ((*r[:6], stamp(r[6]), stamp(r[7]), *r[8:]) for r in item_rows))
+    conn.executemany("INSERT INTO item_company (item_id, slug, at, is_subject) VALUES (?,?,?,?)",
+                     ((item_id, name, stamp(at), int(subject)) for item_id, name, at, subject in company_rows))
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
 
 
-WINDOW_SQL = """SELECT item.id FROM item
-WHERE ((item.published_at >= :since AND item.published_at < :until)
-       OR (item.published_at IS NULL AND item.first_seen_at >= :since AND item.first_seen_at < :until))"""
-LOOKUP_SQL = {  # what bot.company_activity.load_activity asks for one company
-    "sqlite": WINDOW_SQL + """
-  AND (CAST(item.companies AS VARCHAR) LIKE :pattern OR CAST(item.events AS VARCHAR) LIKE :pattern)""",
-    "postgresql": WINDOW_SQL + """
-  AND (CAST(item.companies AS JSONB) @> CAST(:companies AS JSONB)
-       OR CAST(item.events AS JSONB) @> CAST(:subject AS JSONB)
-       OR CAST(item.events AS JSONB) @> CAST(:counterparty AS JSONB))"""}
+ACTIVITY_SQL = """SELECT item.* FROM item WHERE item.id IN (
+  SELECT item_company.item_id FROM item_company
+  WHERE item_company.slug IN ({slugs}) AND item_company.at >= :since AND item_company.at < :until)"""
+# what bot.company_activity.load_activity asks: the items naming these companies in the period
 
 
-def explain(url: str, now: datetime, company: str) -> str:
+def explain(url: str, now: datetime, companies: list[str], days: float) -> str:
     engine = create_engine(url)
-    since = now - timedelta(days=90)
+    since = now - timedelta(days=days)
     if engine.dialect.name == "sqlite":  # bound as the UTCDateTime column stores them
-        params = {"since": since.strftime("%Y-%m-%d %H:%M:%S.%f"), "until": now.strftime("%Y-%m-%d %H:%M:%S.%f")}
+        params: dict = {"since": since.strftime("%Y-%m-%d %H:%M:%S.%f"), "until": now.strftime("%Y-%m-%d %H:%M:%S.%f")}
         prefix = "EXPLAIN QUERY PLAN "
     else:
         params = {"since": since, "until": now}
         prefix = "EXPLAIN ANALYZE "
-    params.update(pattern=f'%"{company}"%', companies=json.dumps([company]),
-                  subject=json.dumps([{"subject": company}]), counterparty=json.dumps([{"counterparty": company}]))
+    params.update({f"s{n}": company for n, company in enumerate(companies)})
+    sql = ACTIVITY_SQL.format(slugs=", ".join(f":s{n}" for n in range(len(companies))))
     with engine.connect() as conn:
-        rows = conn.execute(text(prefix + LOOKUP_SQL[engine.dialect.name]), params).all()
+        rows = conn.execute(text(prefix + sql), params).all()
     engine.dispose()
     return "\n".join(" | ".join(str(v) for v in row) for row in rows)
 
 
 async def measure(url: str, now: datetime, companies: int) -> dict[str, list[float]]:
     from bot.company_activity import load_activity
+    from bot.digest.trend import load_trend
     from watchers.storage.db import make_engine, session_scope
 
     rng = random.Random(11)
@@ -159,6 +165,14 @@ async def measure(url: str, now: datetime, companies: int) -> dict[str, list[flo
         if name.startswith("lookup"):
             sizes.append(len(activity[slugs[0]].stories))
 
+    weeks = [((now - timedelta(weeks=back)).date(), now - timedelta(weeks=back), now - timedelta(weeks=back - 1))
+             for back in range(9, 0, -1)]  # 9 weeks up to now, oldest first, as bot.digest.build.trend_weeks gives
+
+    async def timed_trend(slugs: list[str]) -> None:
+        started = time.perf_counter()
+        await load_trend(engine, [(s, []) for s in slugs], weeks)  # every event type of each company
+        timings["digest trend (20 companies, 9 weeks)"].append((time.perf_counter() - started) * 1000)
+
     try:
         await timed("lookup (1 company, 90 days)", [slug(0)], 90)  # warm the pool and the cache once
         for key in timings:
@@ -168,7 +182,7 @@ async def measure(url: str, now: datetime, companies: int) -> dict[str, list[flo
             channel = [slug(rng.randrange(companies)) for _ in range(CHANNEL_SIZE)]
             await timed("lookup (1 company, 90 days)", channel[:1], 90)
             await timed("digest week (20 companies)", channel, 7)
-            await timed("digest trend (20 companies, 9 weeks)", channel, 63)
+            await timed_trend(channel)
     finally:
         await engine.dispose()
     print(f"stories per lookup card: median {statistics.median(sizes):.0f}")
@@ -189,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
 
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
-    item_rows, story_rows = generate(args.items, args.companies, now)
-    print(f"generated {len(item_rows):,} items, {len(story_rows):,} stories in {time.perf_counter() - started:.1f} s")
+    item_rows, story_rows, company_rows = generate(args.items, args.companies, now)
+    print(f"generated {len(item_rows):,} items, {len(story_rows):,} stories, {len(company_rows):,} item_company "
+          f"rows in {time.perf_counter() - started:.1f} s")
     admin = None
     if args.backend == "postgres":
         admin = create_engine(sync_url(args.admin_url), isolation_level="AUTOCOMMIT")
@@ -203,11 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upgrade_sync(url)
         started = time.perf_counter()
-        (fill_postgres if args.backend == "postgres" else fill_sqlite)(url, item_rows, story_rows)
+        (fill_postgres if args.backend == "postgres" else fill_sqlite)(url, item_rows, story_rows, company_rows)
         print(f"bulk insert ({'COPY' if args.backend == 'postgres' else 'executemany'}) and ANALYZE: "
               f"{time.perf_counter() - started:.1f} s")
-        del item_rows, story_rows
-        print("EXPLAIN of the lookup query:\n" + explain(url, now, slug(1)))
+        del item_rows, story_rows, company_rows
+        print("EXPLAIN of the lookup query (1 company, 90 days):\n" + explain(url, now, [slug(1)], 90))
+        channel = [slug(n * 97 % args.companies) for n in range(CHANNEL_SIZE)]
+        print("EXPLAIN of the digest week query (20 companies, 7 days):\n" + explain(url, now, channel, 7))
         timings = asyncio.run(measure(url, now, args.companies))
     finally:
         if admin is not None:
