@@ -25,6 +25,7 @@ from watchers.models import Event
 from watchers.rules.registry import load_registry
 from watchers.settings import default_seeds_dir, load_settings
 from watchers.storage.db import make_engine, session_scope, upgrade
+from watchers.storage.item_store import write_company_rows
 from watchers.storage.stories import Story
 from watchers.storage.tables import Feed, Item
 from watchers.storage.types import utcnow
@@ -39,6 +40,7 @@ async def fill(engine, slugs: list[str], items: int, rng: random.Random) -> None
         session.add(feed)
         await session.flush()
         story_id, left = None, 0
+        pending: list[Item] = []  # stored in batches, with their item_company rows as the orchestrator writes them
         for n in range(items):
             slug = rng.choice(slugs)
             when = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
@@ -50,14 +52,17 @@ async def fill(engine, slugs: list[str], items: int, rng: random.Random) -> None
                 session.add(story)
                 await session.flush()
                 story_id, left = story.id, rng.randint(1, 6)
-            session.add(Item(key=f"k{n}", feed_id=feed.id, title=f"Headline number {n} about {slug} and markets",
-                             link=f"https://bench.example/{n}", content_hash=str(n), published_at=when,
-                             first_seen_at=when, companies=[slug], events=events,
-                             story_id=story_id if events else None))
+            pending.append(Item(key=f"k{n}", feed_id=feed.id, title=f"Headline number {n} about {slug} and markets",
+                                link=f"https://bench.example/{n}", content_hash=str(n), published_at=when,
+                                first_seen_at=when, companies=[slug], events=events,
+                                story_id=story_id if events else None))
             if events:
                 left -= 1
-            if n % 2000 == 0:
+            if len(pending) == 2000 or n == items - 1:
+                session.add_all(pending)
                 await session.flush()
+                await write_company_rows(session, pending)
+                pending = []
 
 
 async def timed(label: str, figures: dict, action) -> None:  # noqa: ANN001
