@@ -24,6 +24,7 @@ import io
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--admin-url", default=os.environ.get("VW_TEST_POSTGRES_URL",
                                                               "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--keep", action="store_true", help="keep the database (PostgreSQL: vw_bench)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (PostgreSQL: vw_bench; SQLite: its file)")
     args = parser.parse_args(argv)
 
     from watchers.storage.db import sync_url, upgrade_sync
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     item_rows, story_rows, company_rows = generate(args.items, args.companies, now)
     print(f"generated {len(item_rows):,} items, {len(story_rows):,} stories, {len(company_rows):,} item_company "
           f"rows in {time.perf_counter() - started:.1f} s")
-    admin = None
+    admin, sqlite_dir = None, None
     if args.backend == "postgres":
         admin = create_engine(sync_url(args.admin_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -214,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(text('CREATE DATABASE "vw_bench"'))
         url = sync_url(args.admin_url).set(database="vw_bench").render_as_string(hide_password=False)
     else:
-        url = f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='vw-million-'), 'million.db')}"
+        sqlite_dir = tempfile.mkdtemp(prefix="vw-million-")
+        url = f"sqlite:///{os.path.join(sqlite_dir, 'million.db')}"
     try:
         upgrade_sync(url)
         started = time.perf_counter()
@@ -232,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
                 with admin.connect() as conn:
                     conn.execute(text('DROP DATABASE IF EXISTS "vw_bench" WITH (FORCE)'))
             admin.dispose()
+        if sqlite_dir is not None:  # 600 MB for a million items
+            if args.keep:
+                print(f"kept {url}")
+            else:
+                shutil.rmtree(sqlite_dir, ignore_errors=True)
     ok = True
     print(f"database: {args.backend}; {args.items:,} items over {SPAN_DAYS} days, {args.companies:,} companies; "
           f"{RUNS} runs each; {os.cpu_count()} CPUs")
