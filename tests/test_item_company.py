@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
+from bot.company_activity import load_activity
 from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
+from tests.delivery_support import META_SCALE, T0, add_item
 from watchers.models import Classification, Event, NewsItem
 from watchers.storage.db import make_engine, session_scope, sync_url, upgrade_sync
 from watchers.storage.item_store import company_rows, plan_items, write_company_rows, write_items
@@ -143,3 +145,22 @@ async def test_migration_0004_fills_the_table_as_the_writer_would(empty_database
             assert await _rows(session) == expected
     finally:
         await engine.dispose()
+
+
+async def test_the_trends_events_only_read_gives_the_same_events_as_the_full_one(engine) -> None:  # noqa: ANN001
+    """The trend reads only items where a company is an event's subject: the events must not change."""
+    await add_item(engine, "Meta to take 49% of Scale AI and hire its CEO", META_SCALE, at=T0, outlet="Reuters")
+    await add_item(engine, "Scale AI CEO Alexandr Wang leaves for Meta", META_SCALE[1:], at=T0 + timedelta(hours=2),
+                   outlet="The Verge")
+    await add_item(engine, "Google to cut ties with Scale AI",
+                   [Event(type="customer_loss", subject="scale-ai", counterparty="google")],
+                   at=T0 + timedelta(days=1), outlet="TechCrunch")
+    await add_item(engine, "Meta and Google in talks", [Event(type="partnership", subject="meta", counterparty="google")],
+                   at=T0 + timedelta(days=2), outlet="CNBC")
+    slugs = ["scale-ai", "meta", "google"]
+    async with session_scope(engine) as session:
+        full = await load_activity(session, slugs, T0 - timedelta(days=1), T0 + timedelta(days=7))
+        only = await load_activity(session, slugs, T0 - timedelta(days=1), T0 + timedelta(days=7), events_only=True)
+    assert sum(len(a.events) for a in full.values()) >= 4
+    assert {slug: a.events for slug, a in only.items()} == {slug: a.events for slug, a in full.items()}
+    assert all(not a.stories for a in only.values()) and full["google"].stories
