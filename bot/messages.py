@@ -61,6 +61,14 @@ class Attachment:
     data: bytes
     title: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (the bytes in base64), as stored in the outbox."""
+        return {"filename": self.filename, "title": self.title, "data": base64.b64encode(self.data).decode()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Attachment":
+        return cls(data["filename"], base64.b64decode(data["data"]), data.get("title", ""))
+
 
 @dataclass(frozen=True)
 class Action:
@@ -110,8 +118,7 @@ class Message:
             "title": self.title, "url": self.url, "footer": self.footer, "accent": self.accent, "flag": self.flag,
             "blocks": [[_inline_to_json(p) for p in b.parts] for b in self.blocks],
             "fields": [[f.name, f.value] for f in self.fields],
-            "attachments": [{"filename": a.filename, "title": a.title, "data": base64.b64encode(a.data).decode()}
-                            for a in self.attachments],
+            "attachments": [a.to_dict() for a in self.attachments],
             "actions": [a.to_dict() for a in self.actions],
         }
 
@@ -122,8 +129,7 @@ class Message:
             flag=data.get("flag"),
             blocks=tuple(Block(tuple(_inline_from_json(p) for p in parts)) for parts in data.get("blocks", [])),
             fields=tuple(Field(name, value) for name, value in data.get("fields", [])),
-            attachments=tuple(Attachment(a["filename"], base64.b64decode(a["data"]), a.get("title", ""))
-                              for a in data.get("attachments", [])),
+            attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments", [])),
             actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
         )
 

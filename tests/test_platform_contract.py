@@ -104,6 +104,17 @@ async def test_a_sent_key_is_found_again(harness) -> None:  # noqa: ANN001
     assert await harness.platform.find_sent(harness.channel, "never-sent") is None
 
 
+async def test_a_sent_upload_is_found_again_in_its_thread(harness) -> None:  # noqa: ANN001
+    assert isinstance(harness.platform.uploads_separately, bool)  # the outbox reads it to split attachments
+    if not harness.can_look_up:
+        pytest.skip(f"{harness.name} cannot look up earlier sends (documented: one duplicate possible)")
+    parent = await harness.platform.post(harness.channel, Message(title="digest"), key="digest:9")
+    sent = await harness.platform.upload(harness.channel, Attachment("chart.png", b"\x89PNG...", "Chart"),
+                                         thread=parent, key="digest:9:file:0")
+    assert await harness.platform.find_sent(harness.channel, "digest:9:file:0", thread=parent) == sent
+    assert await harness.platform.find_sent(harness.channel, "digest:9:file:1", thread=parent) is None
+
+
 @pytest.mark.parametrize("kind, error", [("rate_limited", RateLimited), ("server_error", TransientError),
                                          ("channel_gone", PermanentError)])
 async def test_errors_map_to_the_three_kinds(harness, kind: str, error: type) -> None:  # noqa: ANN001

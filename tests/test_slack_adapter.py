@@ -3,13 +3,14 @@ threads and broadcasts, uploads, and Slack's errors mapped to the contract's thr
 
 from __future__ import annotations
 
+import re
 from typing import Any, AsyncIterator
 
 import pytest
 
 from bot.messages import Attachment, Message
 from bot.platforms.contract import PermanentError, RateLimited, TransientError
-from bot.platforms.slack.adapter import EVENT_TYPE, SlackPlatform
+from bot.platforms.slack.adapter import EVENT_TYPE, SlackPlatform, keyed_filename
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_fixtures import fake_slack  # noqa: F401
 from watchers.settings import load_settings
@@ -97,11 +98,35 @@ async def test_a_new_event_type_is_a_broadcast_reply_and_edits_update(slack: Sla
     assert fake_slack.messages(CHANNEL)[0]["blocks"][0]["text"]["text"] == "funding (3 sources)"
 
 
-async def test_attachments_go_up_in_the_posts_thread(slack: SlackPlatform, fake_slack: FakeSlack) -> None:  # noqa: F811
-    ts = await slack.post(CHANNEL, Message(title="Weekly digest", attachments=(Attachment("chart.png", b"\x89PNG", "Chart"),)))
+async def test_files_go_apart_from_the_message(slack: SlackPlatform, fake_slack: FakeSlack) -> None:  # noqa: F811
+    assert slack.uploads_separately  # the outbox uploads each attachment as its own row
+    with pytest.raises(ValueError, match="apart"):
+        await slack.post(CHANNEL, Message(title="Weekly digest", attachments=(Attachment("chart.png", b"\x89PNG"),)))
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_keyed_upload_goes_into_the_thread_and_is_found_again(slack: SlackPlatform,
+                                                                     fake_slack: FakeSlack) -> None:  # noqa: F811
+    ts = await slack.post(CHANNEL, Message(title="Weekly digest"), key="digest:1")
+    sent = await slack.upload(CHANNEL, Attachment("chart.png", b"\x89PNG", "Chart"), thread=ts, key="digest:1:file:0")
     (upload,) = fake_slack.uploads
-    assert (upload.filename, upload.data, upload.channels, upload.thread_ts) == ("chart.png", b"\x89PNG", [CHANNEL], ts)
+    assert upload.filename == keyed_filename("chart.png", "digest:1:file:0")
+    assert re.fullmatch(r"chart\.vw[0-9a-f]{12}\.png", upload.filename) and upload.title == "Chart"
+    assert (upload.data, upload.channels, upload.thread_ts) == (b"\x89PNG", [CHANNEL], ts)
     assert [c.method for c in fake_slack.calls][-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+    assert fake_slack.thread(CHANNEL, ts)[-1]["ts"] == sent
+    assert await slack.find_sent(CHANNEL, "digest:1:file:0", thread=ts) == sent
+    assert await slack.find_sent(CHANNEL, "digest:1:file:1", thread=ts) is None
+    assert await slack.find_sent(CHANNEL, "digest:1") == ts  # the post's key does not match its file
+
+
+async def test_a_file_someone_else_shared_with_that_name_is_not_ours(slack: SlackPlatform,
+                                                                    fake_slack: FakeSlack) -> None:  # noqa: F811
+    ts = await slack.post(CHANNEL, Message(title="Weekly digest"), key="digest:2")
+    name = keyed_filename("chart.png", "digest:2:file:0")
+    fake_slack.workspace.post(fake_slack.workspace.channels[CHANNEL], {"files": [{"id": "F1", "name": name}]},
+                              user="U0HUMAN001", thread_ts=ts)
+    assert await slack.find_sent(CHANNEL, "digest:2:file:0", thread=ts) is None
 
 
 async def test_upload_returns_the_ts_of_the_file_message(slack: SlackPlatform, fake_slack: FakeSlack) -> None:  # noqa: F811

@@ -27,6 +27,11 @@ and Discord adapters that search recent channel history for the key they embed),
 posted twice. Where it cannot, one duplicate is possible in that window. Edits are replayed
 harmlessly (an edit is idempotent).
 
+Attachments: on a platform that sends files apart from their message (`uploads_separately`,
+Slack) a post goes out without its attachments, and recording it as sent queues each
+attachment as its own "upload" row in the post's thread (bot/delivery/uploads.py), so that a
+failed file upload is retried like any row instead of being lost with the post already out.
+
 Metrics (`metrics`, a bot.metrics.BotMetrics, optional): every send's outcome by platform, the
 outbox rows taken over from a lapsed claim, and for each parent or reply posted the seconds
 from its items' first sighting (item.first_seen_at) to the post.
@@ -46,6 +51,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 
+from bot.delivery.uploads import UPLOAD_KIND, queue_uploads, upload_attachment, upload_rows, upload_thread
 from bot.messages import Message
 from bot.platforms.contract import PermanentError, Platform, PlatformError, RateLimited
 from watchers.settings import Settings
@@ -275,17 +281,25 @@ class OutboxSender:
         extra = {"channel": claim.channel_id, "platform": claim.platform}
         try:
             thread = claim.parent_message_id if claim.kind == "reply" else None
+            if claim.kind == UPLOAD_KIND:
+                thread = upload_thread(claim.payload, claim.parent_message_id)
             if claim.kind != "edit" and claim.attempts > 1:
                 found = await platform.find_sent(claim.channel_id, claim.key, thread=thread)
                 if found is not None:
                     log.info("outbox row %s was already sent as %s", claim.id, found, extra=extra)
                     return Outcome(claim, message_id=found, sent_at=self.clock(), already_sent=True)
+            if claim.kind == UPLOAD_KIND:
+                message_id = await platform.upload(claim.channel_id, upload_attachment(claim.payload), thread=thread,
+                                                   key=claim.key)
+                return Outcome(claim, message_id=message_id, sent_at=self.clock())
             message = Message.from_dict(claim.payload["message"])
             if claim.kind == "edit":
                 if claim.parent_message_id is None:
                     raise PermanentError("nothing to edit")
                 await platform.edit(claim.channel_id, claim.parent_message_id, message)
                 return Outcome(claim, message_id=claim.parent_message_id, sent_at=self.clock())
+            if platform.uploads_separately:
+                message = replace(message, attachments=())  # each goes up as its own row once this is out
             message_id = await platform.post(claim.channel_id, message, thread=thread, key=claim.key)
             return Outcome(claim, message_id=message_id, sent_at=self.clock())
         except RateLimited as exc:
@@ -306,11 +320,13 @@ class OutboxSender:
         paused: dict[int, str] = {}
         limited: dict[int, datetime] = {}
         wider: list[tuple[Any, datetime]] = []  # channels of a workspace or platform held by one 429
+        uploads: list[dict[str, Any]] = []  # attachments of posts just sent, as rows of their own
         for o in outcomes:
             base = {"id": o.claim.id, "claimed_by": None, "claimed_until": None}
             if o.message_id is not None:
                 updates.append({**base, "status": "sent", "platform_message_id": o.message_id,
                                 "sent_at": o.sent_at or now, "last_error": None})
+                uploads += self._uploads_of(o, now)
             elif o.released:
                 updates.append({**base, "status": "pending", "attempts": o.claim.attempts - 1})
             elif o.retry_after is not None:
@@ -333,6 +349,7 @@ class OutboxSender:
         async with session_scope(self.engine) as session:
             if updates:
                 await session.exec(update(Outbox), params=updates)
+            await queue_uploads(session, uploads)
             for channel_pk, until in limited.items():  # the channel's other rows wait too, in every replica
                 await session.exec(update(Outbox).where(
                     Outbox.channel_pk == channel_pk, Outbox.status == "pending", Outbox.next_attempt_at < until)
@@ -343,6 +360,15 @@ class OutboxSender:
                     .values(next_attempt_at=until).execution_options(synchronize_session=False))
             for channel_pk, reason in paused.items():
                 await pause_channel(session, channel_pk, reason, now)
+
+    def _uploads_of(self, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
+        """The upload rows of a post or reply just sent (or found sent) to a platform that sends files apart."""
+        claim = outcome.claim
+        if claim.kind not in ("post", "reply") or not self.platforms[claim.platform].uploads_separately:
+            return []
+        thread = claim.parent_message_id if claim.kind == "reply" and claim.parent_message_id else outcome.message_id
+        return upload_rows(post_row_id=claim.id, post_key=claim.key, channel_pk=claim.channel_pk,
+                           post_payload=claim.payload, thread=str(thread), now=now)
 
     async def _measure(self, outcomes: list[Outcome]) -> None:
         """Count each send by platform and outcome; observe first-seen-to-posted for parents and replies."""

@@ -23,6 +23,7 @@ RULE = "-" * 72
 class ConsolePlatform:
     name = "console"
     pace = Pace()
+    uploads_separately = False  # a file is one printed line like any message
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream

@@ -15,12 +15,18 @@ to a `Platform`, which only translates. What a platform must do, in five parts:
    platform's markup and mentions there and only there (the neutral Message stays plain text).
 
 3. Sending. `post(channel, message, thread=None, key=...)` returns the platform's message id
-   (in `thread`'s thread when given; the message's attachments go up with it);
-   `edit(channel, message_id, message, thread=None)` replaces a message the bot sent;
-   `upload(channel, attachment, thread=None, key=...)` sends one file; `find_sent(channel,
-   key, thread=None)` returns the id of a message already sent with that key (thread replies
-   too), or None where the platform cannot tell; the outbox asks it before re-sending a row
-   whose first try may have gone out, so `post` must carry the key where `find_sent` can see it.
+   (in `thread`'s thread when given); `edit(channel, message_id, message, thread=None)` replaces
+   a message the bot sent; `upload(channel, attachment, thread=None, key=...)` sends one file;
+   `find_sent(channel, key, thread=None)` returns the id of a message (or file) already sent with
+   that key (thread replies too), or None where the platform cannot tell; the outbox asks it
+   before re-sending a row whose first try may have gone out, so `post` and `upload` must carry
+   the key where `find_sent` can see it.
+   Attachments: where files go with the message (`uploads_separately = False`: Discord's embed
+   images, console, memory) `post` sends the message's attachments with it. Where the platform
+   sends files through calls of their own (`uploads_separately = True`: Slack's file upload
+   flow), one post cannot make message and files atomic, so `post` takes messages without
+   attachments and the outbox sends each attachment as its own row with `upload` into the post's
+   thread, retried like any row (bot/delivery/uploads.py).
 
 4. Pace. `pace` declares the least time between two messages to one channel; the outbox waits
    it out. Anything beyond that (per-workspace, per-guild or global buckets) the platform
@@ -112,6 +118,7 @@ class Health:
 class Platform(Protocol):
     name: str  # the `platform` of its channels: slack | discord | console | memory
     pace: Pace
+    uploads_separately: bool  # files go up in calls of their own, after the message (part 3)
 
     async def start(self) -> None: ...
 
@@ -126,14 +133,18 @@ class Platform(Protocol):
 
     async def post(self, channel: str, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> str:
-        """Send a message (in `thread`'s thread when given); return its platform id."""
+        """Send a message (in `thread`'s thread when given); return its platform id.
+
+        With `uploads_separately` the message carries no attachments: the outbox uploads them."""
 
     async def edit(self, channel: str, message_id: str, message: Message, *, thread: str | None = None) -> None:
         """Replace the content of a message the bot sent."""
 
     async def upload(self, channel: str, attachment: Attachment, *, thread: str | None = None,
                      key: str | None = None) -> str:
-        """Send one file (in `thread`'s thread when given); return the id of the message carrying it."""
+        """Send one file (in `thread`'s thread when given); return the id of the message carrying it.
+
+        With `key`, a later `find_sent(channel, key, thread=thread)` finds this file."""
 
     async def find_sent(self, channel: str, key: str, *, thread: str | None = None) -> str | None:
         """The id of a message already sent with this key, where the platform lets us look; else None."""

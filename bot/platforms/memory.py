@@ -3,7 +3,8 @@
 It keeps every post, reply, edit and upload per channel, shows them as plain text, and can be
 told to fail: `fail_next(error)` makes the next call raise that error (a RateLimited, a
 TransientError, a PermanentError). `find_sent` answers from what it holds unless
-`lookup=False`, which plays a platform that cannot be asked. Commands go through the same
+`lookup=False`, which plays a platform that cannot be asked. `uploads_separately=True` plays a
+platform that sends files apart from their message, as Slack does (the outbox then uploads them). Commands go through the same
 `answer_in_time` path as the real platforms: `await memory.command(request)` records what a
 user would have seen in `answers`.
 """
@@ -49,9 +50,11 @@ class Answer:
 
 class MemoryPlatform:
     def __init__(self, name: str = "memory", *, lookup: bool = True, pace: Pace = Pace(),
-                 commands: CommandHandler | None = None, command_deadline: float = COMMAND_DEADLINE_SECONDS):
+                 commands: CommandHandler | None = None, command_deadline: float = COMMAND_DEADLINE_SECONDS,
+                 uploads_separately: bool = False):
         self.name = name
         self.pace = pace
+        self.uploads_separately = uploads_separately
         self.lookup = lookup
         self.commands = commands
         self.command_deadline = command_deadline
@@ -103,6 +106,8 @@ class MemoryPlatform:
     async def post(self, channel: str, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> str:
         self.calls.append(("post", channel))
+        if self.uploads_separately and message.attachments:
+            raise ValueError("this platform sends files apart from their message: upload each attachment")
         self._maybe_fail(channel)
         return self._keep(channel, message, thread, key).id
 

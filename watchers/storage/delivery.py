@@ -65,9 +65,9 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     channel_pk: int = Field(foreign_key="channel.id", ondelete="CASCADE", index=True)
-    kind: str = Field(max_length=20)  # post | reply | edit | file
+    kind: str = Field(max_length=20)  # post | reply | edit | upload (bot/delivery/uploads.py)
     story_id: int | None = Field(default=None, foreign_key="story.id", ondelete="SET NULL")
-    parent_outbox_id: int | None = Field(default=None)  # for reply and edit: the parent message's row
+    parent_outbox_id: int | None = Field(default=None)  # for reply, edit and upload: the parent message's row
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=20)  # pending | claimed | sent | failed | held
     attempts: int = Field(default=0)

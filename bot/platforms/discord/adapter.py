@@ -103,6 +103,7 @@ class VendorwatchClient(discord.AutoShardedClient):
 
 class DiscordPlatform:
     name = "discord"
+    uploads_separately = False  # a file goes in the same create as its embed (attachment://)
 
     def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
                  send_bound: float = SEND_BOUND_SECONDS, ready_timeout: float = READY_TIMEOUT_SECONDS,

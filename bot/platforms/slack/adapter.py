@@ -17,11 +17,20 @@ three kinds.
 - Exactly once: every post carries metadata {"event_type": "vendorwatch_message",
   "event_payload": {"key": KEY}}; `find_sent` reads the channel's recent history (or the
   thread) with include_all_metadata.
+- Files go up apart from their message (`uploads_separately`): files.getUploadURLExternal, the
+  bytes, files.completeUploadExternal, none of which takes metadata. The outbox posts the
+  message without its attachments and queues each as an "upload" row into the post's thread;
+  `upload(key=...)` puts the key's short hash in the file name (`chart.vw<12 hex>.png`), and
+  `find_sent` also matches the files of the messages it reads, so that a re-sent upload after a
+  timeout or a crash is not posted twice. Slack shares a file asynchronously: a retry sooner
+  than the share appears can still post a second copy (the outbox's first retry comes after
+  about two seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import Any, Awaitable
 
@@ -69,6 +78,19 @@ START_FAILURES = {
 }
 
 
+def file_tag(key: str) -> str:
+    """The short hash of an outbox key that a file's name carries, where Slack keeps no metadata."""
+    return "vw" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def keyed_filename(filename: str, key: str) -> str:
+    """`chart.png` with key K -> `chart.<file_tag(K)>.png`: findable, and still a .png."""
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not stem:
+        return f"{filename}.{file_tag(key)}"
+    return f"{stem}.{file_tag(key)}.{extension}"
+
+
 def _permanent_reason(code: str, needed: str | None = None) -> str:
     reason = f"{code}: {PERMANENT[code]}"
     return f"{reason} ({needed})" if needed else reason
@@ -105,6 +127,7 @@ def slack_error(exc: BaseException, method: str, *, workspace: str | None) -> Pl
 
 class SlackPlatform:
     name = "slack"
+    uploads_separately = True  # files.getUploadURLExternal / completeUploadExternal, after the message
 
     def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
                  command_deadline: float = COMMAND_DEADLINE_SECONDS, api_timeout: float = API_TIMEOUT_SECONDS):
@@ -247,6 +270,9 @@ class SlackPlatform:
 
     async def post(self, channel: str, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> str:
+        if message.attachments:
+            raise ValueError("Slack sends files apart from their message: upload each attachment "
+                             "(the outbox queues them as rows of their own)")
         payload = self.render(message)
         kwargs: dict[str, Any] = {"channel": channel, **payload, "unfurl_links": False, "unfurl_media": False}
         if key:
@@ -256,14 +282,7 @@ class SlackPlatform:
             if message.flag:  # a new event type on the story: also shown in the channel
                 kwargs["reply_broadcast"] = True
         response = await self.call("chat.postMessage", self.client.chat_postMessage(**kwargs))
-        ts = str(response["ts"])
-        for attachment in message.attachments:
-            try:  # the chart goes into the post's thread; the post itself is already out
-                await self.upload(channel, attachment, thread=thread or ts)
-            except PlatformError as exc:
-                log.warning("attachment %s not uploaded: %s", attachment.filename, exc,
-                            extra={"platform": "slack", "channel": channel})
-        return ts
+        return str(response["ts"])
 
     async def edit(self, channel: str, message_id: str, message: Message, *, thread: str | None = None) -> None:
         payload = self.render(message)
@@ -271,7 +290,8 @@ class SlackPlatform:
 
     async def upload(self, channel: str, attachment: Attachment, *, thread: str | None = None,
                      key: str | None = None) -> str:
-        kwargs: dict[str, Any] = {"channel": channel, "file": attachment.data, "filename": attachment.filename,
+        filename = keyed_filename(attachment.filename, key) if key else attachment.filename
+        kwargs: dict[str, Any] = {"channel": channel, "file": attachment.data, "filename": filename,
                                   "title": attachment.title or attachment.filename}
         if thread:
             kwargs["thread_ts"] = thread
@@ -285,6 +305,8 @@ class SlackPlatform:
         return str((files[0] or {}).get("id") or "")  # Slack shares asynchronously: the file id then
 
     async def find_sent(self, channel: str, key: str, *, thread: str | None = None) -> str | None:
+        """A message with the key in its metadata, or a file share whose file name carries its tag."""
+        tag = f".{file_tag(key)}"
         cursor = None
         for _ in range(HISTORY_PAGES if thread is None else 5):
             if thread is None:
@@ -297,10 +319,12 @@ class SlackPlatform:
                 method = "conversations.replies"
             response = await self.call(method, coro)
             for found in response.get("messages") or []:
+                if self.bot_user_id is not None and found.get("user") not in (self.bot_user_id, None):
+                    continue
                 metadata = found.get("metadata") or {}
-                if (metadata.get("event_type") == EVENT_TYPE
-                        and (metadata.get("event_payload") or {}).get("key") == key
-                        and (self.bot_user_id is None or found.get("user") in (self.bot_user_id, None))):
+                keyed = (metadata.get("event_type") == EVENT_TYPE
+                         and (metadata.get("event_payload") or {}).get("key") == key)
+                if keyed or any(tag in str(f.get("name") or "") for f in found.get("files") or []):
                     return str(found["ts"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
