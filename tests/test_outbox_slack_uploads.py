@@ -141,3 +141,16 @@ async def test_killed_after_the_upload_and_before_its_record_the_chart_is_not_sh
     assert await sender_for(engine, settings, slack, clock).drain() == 1
     await assert_one_chart_in_the_digest_thread(engine, fake_slack, channel)
     assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 1
+
+
+async def test_a_chart_slack_shares_later_is_recorded_by_its_file_id_and_arrives_once(
+        engine, settings, slack: SlackPlatform, fake_slack: FakeSlack) -> None:  # noqa: ANN001, F811
+    channel = await digest_queued(engine)
+    fake_slack.share_delay = 0.2  # the answer names the file but no share yet
+    assert await sender_for(engine, settings, slack, ManualClock()).drain() == 2
+    _, chart = await outbox_rows(engine, channel)
+    (upload,) = fake_slack.uploads
+    assert (chart.status, chart.platform_message_id) == ("sent", upload.file_id)
+    await wait_until(lambda: charts_in_thread(fake_slack)[1])
+    await asyncio.sleep(0.3)
+    assert len(charts_in_thread(fake_slack)[1]) == 1

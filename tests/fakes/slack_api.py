@@ -65,6 +65,7 @@ class FakeSlack:
         self.methods["apps.connections.open"] = self.socket.open_connection
         self.calls: list[Call] = []
         self.uploads: list[Upload] = []
+        self.share_delay = 0.0  # > 0: files.completeUploadExternal shares that many seconds later
         self.faults = Faults()
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None

@@ -4,16 +4,19 @@
    fake itself (`/upload/v1/<token>`; the URL is the credential, as at files.slack.com).
 2. The client POSTs the bytes there (raw or multipart); the answer is text/plain "OK - <size>".
 3. files.completeUploadExternal(files=[{id, title}], channel_id | channels, thread_ts,
-   initial_comment) shares the files: a message with `files` and `upload: true` appears in the
-   channel (or the thread) at once.
+   initial_comment) shares the files: a message with `files` (each with the `name` given in
+   step 1) and `upload: true` appears in the channel (or the thread) at once; with
+   `fake.share_delay` > 0 it appears that many seconds later and the answer's files carry no
+   `shares` yet, as when Slack shares asynchronously.
 
-Not modelled: Slack's sharing delay (the real share is asynchronous), file downloads, files.info,
+Not modelled: file downloads, files.info,
 a declared `length` that differs from the bytes sent (recorded, not refused), size limits,
 snippets, file comments and deletion.
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import secrets
 import time
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.fakes.slack_methods import Handler, Params, writable
-from tests.fakes.slack_state import SlackError
+from tests.fakes.slack_state import Channel, SlackError
 
 if TYPE_CHECKING:
     from tests.fakes.slack_api import FakeSlack
@@ -103,14 +106,25 @@ def complete_upload(fake: FakeSlack, params: Params) -> dict[str, Any]:
         upload.title, upload.completed = asked.get("title") or upload.filename, True
         upload.channels, upload.thread_ts = [c.id for c in channels], thread_ts
         upload.initial_comment = params.get("initial_comment")
+    comment = params.get("initial_comment") or ""
+    if fake.share_delay > 0:
+        asyncio.get_running_loop().call_later(fake.share_delay, share, fake, channels, uploads, thread_ts, comment)
+        return {"files": [u.as_file(fake) for u in uploads]}
+    shares = share(fake, channels, uploads, thread_ts, comment)
+    return {"files": [u.as_file(fake, shares) for u in uploads]}
+
+
+def share(fake: FakeSlack, channels: list[Channel], uploads: list[Upload], thread_ts: str | None,
+          comment: str) -> dict[str, Any]:
+    """Post the file message in each channel (or thread); returns the files' `shares`."""
     shares: dict[str, Any] = {}
     for channel in channels:
         message = fake.workspace.post(
-            channel, {"text": params.get("initial_comment") or "", "upload": True, "display_as_bot": False,
+            channel, {"text": comment, "upload": True, "display_as_bot": False,
                       "files": [u.as_file(fake) for u in uploads]}, thread_ts=thread_ts)
-        share = {"ts": message["ts"], **({"thread_ts": message["thread_ts"]} if thread_ts else {})}
-        shares.setdefault("private" if channel.private else "public", {})[channel.id] = [share]
-    return {"files": [u.as_file(fake, shares) for u in uploads]}
+        entry = {"ts": message["ts"], **({"thread_ts": message["thread_ts"]} if thread_ts else {})}
+        shares.setdefault("private" if channel.private else "public", {})[channel.id] = [entry]
+    return shares
 
 
 METHODS: dict[str, Handler] = {
