@@ -186,6 +186,21 @@ CASES = [
      {("customer_loss", "anthropic", None)}, None),
     ("model rolled out to staff", "Deloitte to roll out Anthropic's Claude to 470,000 employees",
      {("partnership", "anthropic", None)}, None),
+    # who the customer is where the words leave it open: the registry's known relations (registry_roles.py)
+    ("customer across an infinitive, by known relation", "Microsoft picks Mistral AI to cut OpenAI reliance",
+     {("partnership", "mistral", "microsoft"), ("customer_loss", "openai", "microsoft")}, None),
+    ("the words name the vendor, not the registry", "Google moves to cut Anthropic reliance",
+     {("customer_loss", "anthropic", "google")}, None),
+]
+
+# items whose title and summary share the roles: (name, title, summary, expected)
+SUMMARY_CASES = [
+    ("vendor in the title, customer in the summary", "Sama shares slide as Meta walks",
+     "The outsourcer said Meta, a longtime client, has ended its contract.", {("customer_loss", "sama", "meta")}),
+    ("a title company with no known customer is no vendor", "Mercor data breach draws scrutiny",
+     "The breach prompted Meta to pause its work with the company.", set()),
+    ("a title company that does not know the customer is no vendor", "Sama shares slide",
+     "Google, a longtime client, has ended its contract.", set()),
 ]
 
 
@@ -197,6 +212,12 @@ def test_case(engine: RulesEngine, title: str, expected: set, status: str | None
         assert result.events[0].status == status
     for event in result.events:
         assert event.rule and event.evidence
+
+
+@pytest.mark.parametrize("title,summary,expected", [c[1:] for c in SUMMARY_CASES], ids=[c[0] for c in SUMMARY_CASES])
+def test_summary_case(engine: RulesEngine, title: str, summary: str, expected: set) -> None:
+    result = engine.classify(title, summary)
+    assert {(e.type, e.subject, e.counterparty) for e in result.events} == expected, engine.explain(result)
 
 
 def test_verb_forms_are_generated_from_lemmas() -> None:

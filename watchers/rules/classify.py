@@ -39,7 +39,9 @@ How an item is read, in this order (the semantics, stated once):
    counterparty is dropped when the same type and subject has one with a counterparty.
 7. Frames (frames.py, seeds/lexicon.toml) come last and only add: an event of a (type,
    subject) pair the rules did not find either way round, with the same denials, hedges and
-   conflicts; a frame's partnership of a pair that also has a customer loss is dropped.
+   conflicts; a frame's partnership of a pair that also has a customer loss is dropped. The
+   registry turns a frame's roles round only for an `orient` frame: where the words say who the
+   vendor is ("cut OpenAI reliance"), they win over known relations.
 8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role.
 
 Every event keeps its evidence (the matched words) and the id of its rule or frame.
@@ -144,17 +146,19 @@ class RulesEngine:
                          if not _hedged(_render(made.match.group(0), tokens)))
         events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
-            events.extend(self._frame_events(texts, slot_texts, tokens, events))
+            events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
         return Classification(companies, events, mentions)
 
     def _frame_events(self, texts: list[str], slot_texts: list[str], tokens: list[Found],
-                      found: list[Event]) -> list[Event]:
-        """Events of the frames (frames.py) for the (type, subject) pairs the rules did not find."""
+                      found: list[Event], titles: int) -> list[Event]:
+        """Events of the frames (frames.py) for the (type, subject) pairs the rules did not find; a
+        summary clause may take its vendor from the title's companies (frames.py, step 4f)."""
+        title_companies = tuple(int(n) for slot_text in slot_texts[:titles] for n in TOKEN.findall(slot_text))
         # a pair the rules bound either way round is theirs ("A cuts off B" read as B's loss, too)
         known = {(e.type, e.subject) for e in found} | {(e.type, e.counterparty) for e in found if e.counterparty}
         made: dict[tuple[str, str, str | None], Event] = {}
         slug_of = lambda n: tokens[n].slug  # noqa: E731
-        for text, slot_text in zip(texts, slot_texts):
+        for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
             if "\u27e6" not in slot_text or _no_event_told(text):
                 continue
             # every event a frame makes is of a type it triggers, for a company of the clause: none is
@@ -165,10 +169,10 @@ class RulesEngine:
             status = clause_status(text)
             if status == "denied":
                 continue
-            for frame_event in self.frames.events(slot_text, slug_of):
+            for frame_event in self.frames.events(slot_text, slug_of, title_companies if index >= titles else ()):
                 event = Event(frame_event.type, slug_of(frame_event.subject),
                               None if frame_event.counterparty is None else slug_of(frame_event.counterparty))
-                if frame_event.frame.orient or event.type == "customer_loss":
+                if frame_event.frame.orient:
                     event = self._orient(event)
                 key = (event.type, event.subject, event.counterparty)
                 if (event.type, event.subject) in known or key in made:

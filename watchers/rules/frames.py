@@ -39,9 +39,10 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       an `agent_is_person` frame only when a company after the trigger was bound ("Microsoft's
       X joins Apple", not "OpenAI's CEO joins a keynote");
    e. an apposition "Y's largest customer" next to the agent names the vendor of a customer loss;
-   f. the registry: a customer loss whose vendor is unbound takes the one other company of the
-      clause that is a vendor or knows the customer as its customer; an `orient` frame puts the
-      vendor as subject (classify.py);
+   f. the registry, for a customer loss only where the words leave a role open (words first, then
+      the clause's companies, then the title's; the order: registry_roles.customer_loss_roles):
+      the vendor from kinds and known customers, the customer from known relations. Only an
+      `orient` frame lets the registry turn vendor and customer round (classify.py);
    g. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
       of two, the first named is the subject and the other the counterparty (the registry may turn
       them round).
@@ -62,6 +63,7 @@ from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAK
                                            previous_in_list, title_case, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
+from watchers.rules.registry_roles import customer_loss_roles
 
 @dataclass(frozen=True, slots=True)
 class FrameEvent:
@@ -90,7 +92,10 @@ class FrameReader:
         keys = self.lexicon.keys.intersection(PLAIN_WORD.findall(lowered))
         return {kind for key in keys for kind in self.lexicon.types_of_key[key]} if keys else set()
 
-    def events(self, slot_text: str, slugs: Callable[[int], str]) -> list[FrameEvent]:
+    def events(self, slot_text: str, slugs: Callable[[int], str],
+               title_companies: tuple[int, ...] = ()) -> list[FrameEvent]:
+        """The frame events of one clause; `title_companies` are the token numbers of the item's title
+        companies, where a summary clause's customer loss may find its vendor (step 4f)."""
         words = words_of(slot_text)
         found: list[tuple[int, int, list[FrameEvent]]] = []
         for position, word in enumerate(words):
@@ -103,7 +108,7 @@ class FrameReader:
                     continue
                 if self._dropped(words, at, end, trigger, slot_text):
                     continue
-                found.append((at, -end, self._bind(words, at, end, trigger, slugs)))
+                found.append((at, -end, self._bind(words, at, end, trigger, slugs, title_companies)))
         # in the order of the words: the earlier trigger first, the longer of two at one place first
         return [event for _, _, events in sorted(found, key=lambda f: f[:2]) for event in events]
 
@@ -171,7 +176,8 @@ class FrameReader:
 
     # ---------------------------------------------------------------- step 4: roles
 
-    def _bind(self, words: list[Word], at: int, end: int, trigger: Trigger, slugs) -> list[FrameEvent]:
+    def _bind(self, words: list[Word], at: int, end: int, trigger: Trigger, slugs,
+              title_companies: tuple[int, ...] = ()) -> list[FrameEvent]:
         frame = trigger.frame
         passive = self._passive(words, at, trigger)
         agent, patient = (frame.patient, frame.agent) if passive else (frame.agent, frame.patient)
@@ -228,9 +234,9 @@ class FrameReader:
             vendors = [words[k].company for k in apposition if words[k].possessive
                        and any(w.text in ("customer", "client") for w in words[k + 1:k + 4])]
             bound["subject"].extend(vendors)
-        # f.: the registry names the vendor of a customer loss
-        if frame.type == "customer_loss" and not bound["subject"] and bound["counterparty"]:
-            bound["subject"] = self._vendor_in_clause(words, bound["counterparty"], slugs)
+        # f.: the registry names the vendor of a customer loss, or its customer
+        if frame.type == "customer_loss":
+            customer_loss_roles(self.registry, words, at, bound, before, slugs, title_companies)
         if frame.person and not self._people_fit(words, bound["subject"], slugs):
             return []
         # the evidence runs on to the words the trigger takes ("secures $72 million"), not past a break
@@ -368,14 +374,3 @@ class FrameReader:
                 if companies is not None:
                     named.append(companies)
         return named
-
-    def _vendor_in_clause(self, words: list[Word], customers: list[int], slugs) -> list[int]:
-        customer_slugs = {slugs(c) for c in customers}
-        others = {slugs(w.company): w.company for w in words if w.company is not None
-                  and slugs(w.company) not in customer_slugs}
-        fits = []
-        for slug, token in others.items():
-            company = self.registry.get(slug)
-            if company is not None and (company.kind == "vendor" or customer_slugs & set(company.customers)):
-                fits.append(token)
-        return fits if len(fits) == 1 else []
