@@ -191,6 +191,12 @@ CASES = [
      {("partnership", "mistral", "microsoft"), ("customer_loss", "openai", "microsoft")}, None),
     ("the words name the vendor, not the registry", "Google moves to cut Anthropic reliance",
      {("customer_loss", "anthropic", "google")}, None),
+    # product and parent names that stand for a tracked company (seeds/companies.toml)
+    ("a chatbot named for its maker", "Agency drops Grok from its approved tools", {("customer_loss", "xai", None)},
+     None),
+    ("a parent buying its unit of the same name", "Telus to take full control of Telus International",
+     {("acquisition", "telus-digital", None)}, None),
+    ("a deal to acquire is no partnership", "Telus signs deal to acquire Acme", set(), None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

@@ -255,8 +255,11 @@ class FrameReader:
         events = []
         for subject in bound["subject"]:
             counterparties = [c for c in bound["counterparty"] if slugs(c) != slugs(subject)] or [None]
-            if bound["counterparty"] and counterparties == [None] or frame.needs_counterparty and counterparties == [None]:
-                continue  # the counterparty bound only the subject ("Google replaces Gemini"), or none
+            # the counterparty bound only the subject ("Google replaces Gemini"), or none; a buyer of its own
+            # name is a parent buying its unit ("Telus to acquire Telus Digital"): the unit is acquired
+            if (bound["counterparty"] and counterparties == [None] and frame.type != "acquisition"
+                    or frame.needs_counterparty and counterparties == [None]):
+                continue
             # every investor of a round, every customer of a list ("as Google and Meta cut back"): one event each
             for counterparty in counterparties if frame.type in ("funding", "customer_loss") else counterparties[:1]:
                 events.append(FrameEvent(frame.type, subject, counterparty, frame, min(starts), max(ends), status))
