@@ -197,6 +197,28 @@ CASES = [
     ("a parent buying its unit of the same name", "Telus to take full control of Telus International",
      {("acquisition", "telus-digital", None)}, None),
     ("a deal to acquire is no partnership", "Telus signs deal to acquire Acme", set(), None),
+    # customer loss: a relationship upended, an app deleted or banned for a customer's own people, a vendor
+    # barring buyers from its own product, a buyer banning a vendor's hardware
+    ("a partnership upended", "Mistral AI models land in Microsoft's Copilot, upending OpenAI partnership",
+     {("customer_loss", "openai", "microsoft")}, None),
+    ("staff told to delete an app", "Ministry staffers told to delete WhatsApp", {("customer_loss", "meta", None)},
+     None),
+    ("employee use of a product banned", "Samsung bans employee ChatGPT use", {("customer_loss", "openai", None)}, None),
+    ("a product banned for a customer's people", "DeepSeek banned for civil servants in Korea",
+     {("customer_loss", "deepseek", None)}, None),
+    ("a ban for minors is no customer's", "Grok banned for minors in Utah", set(), None),
+    ("a vendor bars buyers from its own product", "Microsoft halts police use of its face recognition software",
+     {("customer_loss", "microsoft", None)}, None),
+    ("a buyer bans a vendor's chips", "Russia bars Nvidia chips from state data centers",
+     {("customer_loss", "nvidia", None)}, None),
+    ("a prevented sale is no event", "US bars Nvidia from selling chips to China", set(), None),
+    # an investment tied to the investor's compute is also a partnership
+    ("investment for the investor's cloud", "Google to invest $5 billion in Anthropic for cloud capacity",
+     {("funding", "anthropic", "google"), ("partnership", "google", "anthropic")}, None),
+    ("compute in another company's clause is another deal", "Nvidia invests in Mistral AI, Mistral AI buys AMD chips",
+     {("funding", "mistral", "nvidia")}, None),
+    ("a compute startup funded is no compute deal", "Nvidia invests $1 billion in data center startup Cohere",
+     {("funding", "cohere", "nvidia")}, None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

@@ -13,7 +13,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"); when it is
-   background ("months after cutting off X"); when a `forbids` word follows within
+   background ("months after cutting off X") or prevented (a gerund after "from": "bars X from
+   selling"); when a `forbids` word follows within
    `forbids_reach` words of its own clause (not past a stop word); when none of its
    `needs_before` words (a regulator, a government) stands in the six words before it; when its
    `needs_reach` words after it (for a noun or a passive verb also the six words before it) hold
@@ -121,6 +122,8 @@ class FrameReader:
             return True
         if before and before[-1] == "-":
             return True  # a compound adjective: "Amazon-backed Anthropic" is no backing
+        if before and before[-1] == "from" and trigger.words[0].endswith("ing"):
+            return True  # a prevented action: "US bars Nvidia from selling chips", "blocked from acquiring"
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
             return True
         after = [w.text for w in words[end:]]
@@ -133,7 +136,11 @@ class FrameReader:
         if frame.needs:
             # a noun's or a passive verb's object may stand before it ("9,000 to be laid off by Amazon")
             ahead = trigger.noun or self._passive(words, at, trigger)
-            scope = after[:frame.needs_reach] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
+            reach = frame.needs_reach
+            if frame.needs_in_clause:  # not past a comma that opens another company's clause
+                reach = min(reach, next((k for k in range(len(after) - 1) if after[k] == ","
+                                         and words[end + k + 1].company is not None), reach))
+            scope = after[:reach] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
             if not frame.needs.found_in(scope):
                 return True
         if frame.needs_before and not frame.needs_before.found_in([w.text for w in words[max(0, at - 6):at]]):

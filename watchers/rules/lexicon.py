@@ -117,10 +117,14 @@ class Frame:
     agent_is_person: bool = False
     symmetric: bool = False  # every company bound is a party; two parties: the first is subject, the other counterparty
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
+    # the `needs` words count only before a comma that opens another company's clause ("Nvidia invests in
+    # OpenAI, OpenAI buys Nvidia GPUs": the GPUs are another deal)
+    needs_in_clause: bool = False
 
 
 _WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product", "needs_before")
-_FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "symmetric", "patient_is_employer")
+_FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "symmetric", "patient_is_employer",
+              "needs_in_clause")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
 _COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
