@@ -45,6 +45,9 @@ def test_odd_folds_are_exactly_the_characters_re_folds_to_ascii_letters_otherwis
 
 def test_text_cleaning_outlets_and_sentences() -> None:
     assert textnorm.clean("Scale&amp;#8217;s <b>deal</b>\u200b  ends", 1000) == "Scale's deal ends"
+    # a page's escaped dollar sign is a dollar sign, so the words after it stay in a frame's reach
+    assert textnorm.clean("SoftBank to spend \\$3 billion a year on OpenAI tools", 1000) == \
+        "SoftBank to spend $3 billion a year on OpenAI tools"
     assert textnorm.strip_outlet("Scale AI raises $1B - Reuters") == "Scale AI raises $1B"
     assert textnorm.strip_outlet("Scale AI cuts ties - as it says") == "Scale AI cuts ties - as it says"
     assert textnorm.sentences("Scale AI lost U.S. work. Meta left; OpenAI too! Why?") == [

@@ -34,11 +34,14 @@ _NOT_AN_OUTLET = re.compile(r"\d|\b(?:to|says|as|in|of|for|and)\b")  # "- 3 more
 
 
 def clean(text: str, limit: int) -> str:
-    """Decode entities (twice, for double-encoded feeds), drop tags and invisibles, unify quotes."""
+    """Decode entities (twice, for double-encoded feeds), drop tags and invisibles, unify quotes, and
+    undo a page's escaped dollar sign ("secures \\$72 million")."""
     text = text[: limit * 4]
-    if text.isascii() and "&" not in text and "<" not in text and "  " not in text and (
+    if text.isascii() and "&" not in text and "<" not in text and "  " not in text and "\\" not in text and (
             "\t" not in text and "\n" not in text and "\r" not in text):
         return text.strip()[:limit]  # the usual headline: nothing to decode, drop or unify
+    if "\\$" in text:
+        text = text.replace("\\$", "$")
     for _ in range(2):
         if "&" not in text:
             break
