@@ -212,6 +212,13 @@ CASES = [
     ("a buyer bans a vendor's chips", "Russia bars Nvidia chips from state data centers",
      {("customer_loss", "nvidia", None)}, None),
     ("a prevented sale is no event", "US bars Nvidia from selling chips to China", set(), None),
+    # lists ending in an untracked name; two parties whose provider the registry knows as an investor
+    ("a pair ending in an untracked name", "Cohere, Fujitsu team up on Japanese models",
+     {("partnership", "cohere", None)}, None),
+    ("investors ending in an untracked name", "Nvidia and Salesforce back Mistral AI", {("funding", "mistral", "nvidia")},
+     None),
+    ("a partnership between two labs, the investor provides", "Summit hails partnership between Mistral AI and Nvidia",
+     {("partnership", "nvidia", "mistral")}, None),
     # an investment tied to the investor's compute is also a partnership
     ("investment for the investor's cloud", "Google to invest $5 billion in Anthropic for cloud capacity",
      {("funding", "anthropic", "google"), ("partnership", "google", "anthropic")}, None),

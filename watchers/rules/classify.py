@@ -226,15 +226,23 @@ class RulesEngine:
         return [made for made in found if (made.event.type, made.event.subject) not in overridden]
 
     def _orient(self, event: Event) -> Event:
-        """Vendor as subject for customer_loss and partnership, from known customers and kinds."""
+        """Vendor as subject for customer_loss and partnership where the words do not say who it is,
+        in this order of precedence, else the words' order stands:
+        1. a known customer: the subject listed among the other's customers (not the reverse) turns round;
+        2. kinds: a lab paired with a vendor makes the vendor the subject, unless the lab knows it as a customer;
+        3. a partnership of two of one kind: an investor of the other is its provider (cloud, chips:
+           "Mistral AI gets cozy with Nvidia", Nvidia being a Mistral investor)."""
         if event.type not in ("customer_loss", "partnership") or event.counterparty is None:
             return event
         subject, other = self.registry.get(event.subject), self.registry.get(event.counterparty)
         if subject is None or other is None:
             return event
         known = subject.slug in other.customers and other.slug not in subject.customers
-        if known or (not other.customers or subject.slug not in other.customers) and (
-                subject.kind == "lab" and other.kind == "vendor" and other.slug not in subject.customers):
+        kinds = (subject.kind == "lab" and other.kind == "vendor" and other.slug not in subject.customers
+                 and subject.slug not in other.customers)
+        investor = (event.type == "partnership" and subject.kind == other.kind and other.slug in subject.investors
+                    and subject.slug not in other.investors and other.slug not in subject.customers)
+        if known or kinds or investor:
             event.subject, event.counterparty = other.slug, subject.slug
         return event
 

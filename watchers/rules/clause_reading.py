@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 
 PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "on", "against", "in", "over", "as",
-                          "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within"})
+                          "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within",
+                          "between", "among"})
 DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
                          "longtime", "former", "key", "major", "top", "biggest", "largest", "backer", "investor"})
 LIST_JOINS = frozenset({",", "and", "&", "/"})

@@ -49,7 +49,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       them round).
    Every company of a list ("A, B and C") takes the role: one event each (of a customer loss or a
    funding, one per customer or investor); a list runs over the untracked names in it and over
-   tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and OpenAI";
+   tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and OpenAI"), also when its last name,
+   right before the trigger, is untracked ("OpenAI, SoftBank team up";
    clause_reading.next_in_list, previous_in_list).
 5. An event needs a subject; its counterparty is null when unbound or the subject itself.
 """
@@ -312,6 +313,11 @@ class FrameReader:
                 break
             if word.text in SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they"):
                 break  # "X's CEO says more founders are looking to be acquired": what is said has its own subject
+            if k == at - 1 and word.capital and word.company is None:
+                # a list ending in an untracked name right before the trigger: "OpenAI, SoftBank team up"
+                group = self._list_before_name(words, k)
+                if group:
+                    return group, apposition
             if word.text == ",":
                 opening = next((j for j in range(k - 1, max(-1, k - 12), -1) if words[j].text in (",", "—")), None)
                 if opening is None:
@@ -340,6 +346,23 @@ class FrameReader:
                 return group, apposition
             k -= 1
         return [], apposition
+
+    @staticmethod
+    def _list_before_name(words: list[Word], k: int) -> list[int]:
+        """The companies of a list whose last name, untracked and capitalised, ends at word `k`."""
+        start = k
+        while start > 0 and k - start < 2 and words[start - 1].capital and words[start - 1].company is None:
+            start -= 1
+        join = start - 1
+        if join < 1 or words[join].text not in LIST_JOINS:
+            return []
+        last = join - 1 if words[join - 1].text != "," or words[join].text != "and" else join - 2
+        if last < 0 or words[last].company is None or words[last].possessive:
+            return []
+        group = [last]
+        while (earlier := previous_in_list(words, group[0])) is not None:
+            group.insert(0, earlier)
+        return group
 
     @staticmethod
     def _names_product(words: list[Word], at: int, frame: Frame) -> bool:
