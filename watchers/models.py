@@ -146,11 +146,33 @@ _NUMBER_FIELDS = ("amount_usd", "stake_pct", "valuation_usd", "confidence")
 _TEXT_FIELDS = tuple(name for name in EVENT_FIELDS if name not in _NUMBER_FIELDS)
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureWeight:
+    """One feature of an item and what it added to a learned score."""
+
+    feature: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedDecision:
+    """What the learned event model (watchers/rules/learned.py) decided, and the features that carried it:
+    an event it added (`vetoed` False) or the events of an item it judged eventless (`vetoed` True)."""
+
+    type: str  # an event type, or "any" for a veto
+    subject: str | None
+    score: float
+    threshold: float
+    carried_by: tuple[FeatureWeight, ...]
+    vetoed: bool = False
+
+
 @dataclass(slots=True)
 class Classification:
     companies: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    learned: list[LearnedDecision] = field(default_factory=list)  # not serialized: for `--explain`
 
     def to_dict(self) -> dict[str, Any]:
         return {"companies": list(self.companies), "events": [e.to_json() for e in self.events]}

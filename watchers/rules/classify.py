@@ -43,6 +43,8 @@ How an item is read, in this order (the semantics, stated once):
    registry turns a frame's roles round only for an `orient` frame: where the words say who the
    vendor is ("cut OpenAI reliance"), they win over known relations.
 8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role.
+9. The learned model (learned.py, seeds/event_model.json) comes after the frames, off for commentary:
+   it may veto an item's events as eventless, and it adds events for companies in no event.
 
 Every event keeps its evidence (the matched words) and the id of its rule or frame.
 """
@@ -55,8 +57,10 @@ from typing import Callable, Iterable, TypeVar
 
 from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
+from watchers.rules.learned import EventModel, load_event_model
 from watchers.rules.match import Found, Matcher
-from watchers.models import Classification, Event, Mention
+from watchers.models import Classification, Event, LearnedDecision, Mention
+from watchers.rules.reading import ItemReading
 from watchers.rules.registry import Company, Registry, load_registry
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.rulebook import PERSON_SLOT, TOKEN, Rule, load_rules
@@ -78,8 +82,10 @@ class _RuleMatch:
 
 
 class RulesEngine:
-    def __init__(self, registry: Registry, rules: list[Rule], lexicon: Lexicon | None = None):
+    def __init__(self, registry: Registry, rules: list[Rule], lexicon: Lexicon | None = None,
+                 learned: EventModel | None = None):
         self.registry = registry
+        self.learned = learned
         self.rules = rules
         self.matcher = Matcher(registry)
         # known person (lowercased) -> the companies they are known for
@@ -98,10 +104,11 @@ class RulesEngine:
         registry = load_registry(companies_path or seeds_dir / "companies.toml", extra_companies)
         lexicon_path = seeds_dir / "lexicon.toml"
         lexicon = load_lexicon(lexicon_path) if lexicon_path.is_file() else None
-        return cls(registry, load_rules(seeds_dir / "rules.toml"), lexicon)
+        return cls(registry, load_rules(seeds_dir / "rules.toml"), lexicon, load_event_model(seeds_dir))
 
-    def classify(self, title: str, summary: str = "", *, link: str | None = None,
-                 source: str | None = None) -> Classification:
+    def read(self, title: str, summary: str = "", *, link: str | None = None,
+             source: str | None = None) -> ItemReading:
+        """Steps 1-3: the item's clauses, its companies and each clause's slot text."""
         title = strip_outlet(clean(title or "", MAX_TITLE_CHARS), source)
         summary = clean(summary or "", MAX_SUMMARY_CHARS)
         texts = [part for t in title.split("; ") if (part := t.strip())]
@@ -129,13 +136,18 @@ class RulesEngine:
             if parts and _BACKGROUND_CUE.search(slot_text):
                 slot_text = _without_background_roles(slot_text, tokens)
             slot_texts.append(slot_text)
+        return ItemReading(texts, titles, slot_texts, tokens, by_token, list(slugs), mentions)
+
+    def classify(self, title: str, summary: str = "", *, link: str | None = None,
+                 source: str | None = None) -> Classification:
+        reading = self.read(title, summary, link=link, source=source)
+        texts, titles, slot_texts, tokens = reading.texts, reading.titles, reading.slot_texts, reading.tokens
+        if not reading.companies:
+            return Classification(reading.companies, [], reading.mentions)
         # the first company of the title that has a role
-        primary = next((by_token[found.group(0)] for slot_text in slot_texts[:titles]
+        primary = next((reading.by_token[found.group(0)] for slot_text in slot_texts[:titles]
                         for found in TOKEN.finditer(slot_text)), None)
-        companies = list(slugs)
-        if not companies:
-            return Classification(companies, [], mentions)
-        slots = _ItemSlots(tokens, by_token, primary, self._people)
+        slots = _ItemSlots(tokens, reading.by_token, primary, self._people)
         commentary = bool(_COMMENTARY.search(texts[0])) if titles else False
         rule_matches: list[_RuleMatch] = []
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
@@ -147,7 +159,10 @@ class RulesEngine:
         events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
-        return Classification(companies, events, mentions)
+        learned: list[LearnedDecision] = []
+        if self.learned is not None and not commentary:
+            events, learned = self.learned.revise(reading, events)
+        return Classification(reading.companies, events, reading.mentions, learned)
 
     def _frame_events(self, texts: list[str], slot_texts: list[str], tokens: list[Found],
                       found: list[Event], titles: int) -> list[Event]:
@@ -263,6 +278,9 @@ class RulesEngine:
                      if getattr(event, name) is not None]
             if facts:
                 lines.append(f"  facts: {', '.join(facts)}")
+            lines.extend(_learned_lines(d) for d in classification.learned
+                         if f"learned.{d.type}" == event.rule and d.subject == event.subject)
+        lines.extend(_learned_lines(d) for d in classification.learned if d.vetoed)
         return "\n".join(lines)
 
 
@@ -335,6 +353,13 @@ def _fmt(value: object) -> str:
     if isinstance(value, float) and value >= 1e6:
         return f"${value / 1e9:.2f}B" if value >= 1e9 else f"${value / 1e6:.1f}M"
     return str(value)
+
+
+def _learned_lines(decision: LearnedDecision) -> str:
+    """A learned model's decision (learned.py) and the features that carried it."""
+    what = f"vetoed every event: best 'any' score {decision.score} < {decision.threshold}" if decision.vetoed \
+        else f"learned: score {decision.score} >= threshold {decision.threshold}"
+    return f"  {what}; carried by " + ", ".join(f"{w.feature} ({w.weight:+.2f})" for w in decision.carried_by)
 
 
 def _render(text: str, tokens: list[Found]) -> str:
