@@ -57,7 +57,7 @@ from typing import Callable, Iterable, TypeVar
 
 from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
-from watchers.rules.learned import EventModel, load_event_model
+from watchers.rules.learned import EventModel, explain_decision, load_event_model
 from watchers.rules.match import Found, Matcher
 from watchers.models import Classification, Event, LearnedDecision, Mention
 from watchers.rules.reading import ItemReading
@@ -278,9 +278,9 @@ class RulesEngine:
                      if getattr(event, name) is not None]
             if facts:
                 lines.append(f"  facts: {', '.join(facts)}")
-            lines.extend(_learned_lines(d) for d in classification.learned
+            lines.extend(explain_decision(d) for d in classification.learned
                          if f"learned.{d.type}" == event.rule and d.subject == event.subject)
-        lines.extend(_learned_lines(d) for d in classification.learned if d.vetoed)
+        lines.extend(explain_decision(d) for d in classification.learned if d.vetoed)
         return "\n".join(lines)
 
 
@@ -353,13 +353,6 @@ def _fmt(value: object) -> str:
     if isinstance(value, float) and value >= 1e6:
         return f"${value / 1e9:.2f}B" if value >= 1e9 else f"${value / 1e6:.1f}M"
     return str(value)
-
-
-def _learned_lines(decision: LearnedDecision) -> str:
-    """A learned model's decision (learned.py) and the features that carried it."""
-    what = f"vetoed every event: best 'any' score {decision.score} < {decision.threshold}" if decision.vetoed \
-        else f"learned: score {decision.score} >= threshold {decision.threshold}"
-    return f"  {what}; carried by " + ", ".join(f"{w.feature} ({w.weight:+.2f})" for w in decision.carried_by)
 
 
 def _render(text: str, tokens: list[Found]) -> str:

@@ -189,6 +189,13 @@ def _event(kind: str, subject: str, counterparty: str | None, title: str, score:
     return event
 
 
+def explain_decision(decision: LearnedDecision) -> str:
+    """One line of `--explain`: the model's decision and the features that carried it."""
+    what = f"vetoed every event: best 'any' score {decision.score} < {decision.threshold}" if decision.vetoed \
+        else f"learned: score {decision.score} >= threshold {decision.threshold}"
+    return f"  {what}; carried by " + ", ".join(f"{w.feature} ({w.weight:+.2f})" for w in decision.carried_by)
+
+
 def load_event_model(seeds_dir: Path) -> EventModel | None:
     """The shipped model of a seeds directory, None when it has none (the rules alone then)."""
     path = Path(seeds_dir) / MODEL_FILE
