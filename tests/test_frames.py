@@ -212,6 +212,11 @@ CASES = [
     ("a buyer bans a vendor's chips", "Russia bars Nvidia chips from state data centers",
      {("customer_loss", "nvidia", None)}, None),
     ("a prevented sale is no event", "US bars Nvidia from selling chips to China", set(), None),
+    # an executive hired away "former": the company left is news too; a former researcher's is not
+    ("former executive hired away", "Cohere hires former Mistral AI CFO Jane Roe",
+     {("leadership_change", "cohere", None), ("leadership_change", "mistral", None)}, None),
+    ("former researcher hired is background", "Cohere names former Mistral AI researcher Jane Roe its chief scientist",
+     {("leadership_change", "cohere", None)}, None),
     # lists ending in an untracked name; two parties whose provider the registry knows as an investor
     ("a pair ending in an untracked name", "Cohere, Fujitsu team up on Japanese models",
      {("partnership", "cohere", None)}, None),

@@ -14,7 +14,8 @@ has to pass, in this order:
    products ("Claude", "Gemini") only with such a sure mention, never on a cue.
 
 A mention right after "former", "ex-" or "who led" is background (a person's past employer): it
-is kept, marked, and does not make the item about that company.
+is kept, marked, and does not make the item about that company; except the employer an executive
+is hired away from ("OpenAI hires former xAI CFO": a verb of hiring before, a C-level role after).
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ class Matcher:
                     text_end = offset + len(texts[text_index])
                 hit = Found(slug, surface, start - offset, end - offset, kind)
                 # a cue anywhere is needed for one in the 40 characters before the hit (the gate is exact)
-                if background_cue and _after_background_cue(texts[text_index], lowered[offset:text_end], hit.start):
+                if background_cue and _after_background_cue(texts[text_index], lowered[offset:text_end], hit.start) \
+                        and not _executive_hired_away(texts[text_index], hit):
                     hit.background = True
                 result[text_index].append(hit)
                 doubtful = doubtful or kind in _DOUBTFUL
@@ -239,6 +241,22 @@ class Matcher:
             sure |= self.link_slugs(link)
         return [[h for h in hits if h.via not in _DOUBTFUL or h.slug in sure
                  or (h.via == CONTEXT and _has_cue(text, h))] for text, hits in zip(texts, scanned)]
+
+
+# "hires former xAI CFO", "poaches Musk's former xAI finance chief": the company an executive was just hired
+# away from is part of the news; "hires former OpenAI researcher" or "ex-Google veteran" stays background
+_HIRED_FORMER = re.compile(r"\b(?:hire[sd]?|hiring|poach(?:es|ed|ing)?|lure[sd]?|luring|recruit(?:s|ed|ing)?|"
+                           r"taps|tapped|names|named|appoints|appointed)\s+(?:[\w.-]+['\u2019]s\s+)?"
+                           r"(?:former\s+|ex-)$", re.IGNORECASE)
+_EXECUTIVE = re.compile(r"\s+(?:ceo|cfo|cto|coo|president|chair(?:man|woman)?|(?:finance|financial|operating|technology)"
+                        r"\s+(?:chief|officer)|chief\s+(?:executive|financial|operating|technology))\b", re.IGNORECASE)
+
+
+def _executive_hired_away(text: str, hit: Found) -> bool:
+    """Whether a mention after "former" is the employer an executive is hired away from ("OpenAI hires
+    former xAI CFO"): a verb of hiring right before, a C-level role right after."""
+    return bool(_HIRED_FORMER.search(text, max(0, hit.start - 40), hit.start)
+                and _EXECUTIVE.match(text, hit.end))
 
 
 def _after_background_cue(text: str, lowered: str, start: int) -> bool:
