@@ -224,6 +224,10 @@ CASES = [
      None),
     ("a partnership between two labs, the investor provides", "Summit hails partnership between Mistral AI and Nvidia",
      {("partnership", "nvidia", "mistral")}, None),
+    # who signs a deal for compute buys it; who wins a compute contract sells it
+    ("a compute deal's signer is the customer", "Cohere signs $2 billion cloud capacity deal with Oracle", set(), None),
+    ("a provider wins a cloud contract", "Google Cloud wins $10 billion cloud contract",
+     {("partnership", "google", None)}, None),
     # an investment tied to the investor's compute is also a partnership
     ("investment for the investor's cloud", "Google to invest $5 billion in Anthropic for cloud capacity",
      {("funding", "anthropic", "google"), ("partnership", "google", "anthropic")}, None),
