@@ -44,6 +44,7 @@ CASES = [
     ("the employer an executive is hired away from", ["Cohere hires former Mistral AI CFO Jane Roe"],
      ["cohere", "mistral"]),
     ("a former employer as a descriptor", ["Former Mistral AI CFO Jane Roe joins a panel"], []),
+    ("a company's legal name", ["The order names Character Technologies and Snap Inc."], ["character-ai"]),
     ("context alias alone", ["Scale of the problem grows"], []),
     ("context alias at scale", ["Deploying models at scale"], []),
     ("context alias with sure mention", ["Scale AI hires", "Scale said the cuts were needed"], ["scale-ai", "scale-ai"]),
