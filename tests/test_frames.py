@@ -224,6 +224,13 @@ CASES = [
      None),
     ("a partnership between two labs, the investor provides", "Summit hails partnership between Mistral AI and Nvidia",
      {("partnership", "nvidia", "mistral")}, None),
+    # what a probe is aimed at; a vendor's own moratorium on a use of its product
+    ("what a probe targets", "The probe targets Cohere, Perplexity and Mistral AI",
+     {("legal", "cohere", None), ("legal", "perplexity", None), ("legal", "mistral", None)}, "done"),
+    ("a company targeting users is no probe", "Meta targets younger users with new app", set(), None),
+    ("a vendor's moratorium on a use", "Microsoft places a two-year moratorium on military use of its Azure tools",
+     {("customer_loss", "microsoft", None)}, None),
+    ("a hiring freeze is no customer loss", "Amazon puts a freeze on hiring", set(), None),
     # who signs a deal for compute buys it; who wins a compute contract sells it
     ("a compute deal's signer is the customer", "Cohere signs $2 billion cloud capacity deal with Oracle", set(), None),
     ("a provider wins a cloud contract", "Google Cloud wins $10 billion cloud contract",

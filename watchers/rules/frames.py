@@ -253,7 +253,7 @@ class FrameReader:
                 and words[tail].text not in self.lexicon.stops:
             tail += 1
         ends.append(words[tail - 1].end)
-        near = {w.text for w in words[max(0, at - 4):end]}
+        near = {w.text for w in words[max(0, at - 4):at if frame.neutral_trigger else end]}
         status = next((name for name, listed in self.lexicon.status if near & listed), None)
         if frame.symmetric and len(set(map(slugs, bound["subject"]))) == 2:
             # "A partners with B", "A and B team up": the first named is the subject, the registry

@@ -120,11 +120,12 @@ class Frame:
     # the `needs` words count only before a comma that opens another company's clause ("Nvidia invests in
     # OpenAI, OpenAI buys Nvidia GPUs": the GPUs are another deal)
     needs_in_clause: bool = False
+    neutral_trigger: bool = False  # the trigger's own words tell no status ("the probe targets X" is no plan)
 
 
 _WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product", "needs_before")
 _FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "symmetric", "patient_is_employer",
-              "needs_in_clause")
+              "needs_in_clause", "neutral_trigger")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
 _COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
