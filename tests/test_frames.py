@@ -231,6 +231,19 @@ CASES = [
     ("a vendor's moratorium on a use", "Microsoft places a two-year moratorium on military use of its Azure tools",
      {("customer_loss", "microsoft", None)}, None),
     ("a hiring freeze is no customer loss", "Amazon puts a freeze on hiring", set(), None),
+    # a person's company in a list or after a preposition; a person who joins as a role has moved
+    ("a person's company in a passive list", "Cohere, Mistral AI and Elon Musk's xAI were each picked by the Navy "
+     "under a prototype arrangement",
+     {("partnership", "cohere", None), ("partnership", "mistral", None), ("partnership", "xai", None)}, None),
+    ("a person's company after a preposition takes no agent role", "Acme to get $50mn from Musk's xAI to bring Grok "
+     "to its users", {("partnership", "xai", None)}, None),
+    ("joins as a role: the employer left changes", "Amazon's Jane Roe joins as chief operating officer",
+     {("leadership_change", "amazon", None)}, None),
+    # provider and customer a few words apart; a company known by its short name next to a cue
+    ("a customer landed with money words between", "Microsoft lands Cohere as a $2 billion cloud customer",
+     {("partnership", "microsoft", "cohere")}, None),
+    ("a startup named short", "Chinese AI startup Moonshot raises $1 billion", {("funding", "moonshot-ai", None)}, None),
+    ("a moonshot is no company", "Moonshot thinking drives the new AI push", set(), None),
     # who signs a deal for compute buys it; who wins a compute contract sells it
     ("a compute deal's signer is the customer", "Cohere signs $2 billion cloud capacity deal with Oracle", set(), None),
     ("a provider wins a cloud contract", "Google Cloud wins $10 billion cloud contract",

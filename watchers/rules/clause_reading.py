@@ -98,6 +98,9 @@ def next_in_list(words: list[Word], k: int) -> int | None:
             name_end += 1
         if not words[k].capital:
             return None
+        if words[name_end].text.endswith(("'s", "\u2019s")) and name_end + 1 < len(words) \
+                and words[name_end + 1].company is not None:
+            return name_end + 1  # a person's company: "and Elon Musk's xAI"
         k = after_aside(words, name_end)
     return None
 
@@ -106,6 +109,12 @@ def previous_in_list(words: list[Word], k: int) -> int | None:
     """The company before the company at `k` in a list ("A, B and C invest"), over untracked names
     between ("A, Salesforce and C": at most three capitalised words each) and their parentheses."""
     for _ in range(4):  # untracked names skipped
+        owner = k - 1  # a person's company: "OpenAI and Elon Musk's xAI"
+        while owner > 0 and k - owner < 3 and words[owner].capital and (
+                owner < k - 1 or words[owner].text.endswith(("'s", "\u2019s"))):
+            owner -= 1
+        if owner < k - 1 and words[owner].text in LIST_JOINS:
+            k = owner + 1
         if k < 2 or words[k - 1].text not in LIST_JOINS:
             return None
         k -= 2 if not (words[k - 1].text == "and" and words[k - 2].text == ",") or k < 3 else 3

@@ -228,7 +228,7 @@ class FrameReader:
         before, apposition = self._group_before(words, at, trigger)
         if before and frame.person and self._describes_others(words, before[-1]):
             before = []  # "Scale AI's customers head for the exits": the people are not Scale AI's executives
-        if before and frame.agent_is_person and not bound["subject"]:
+        if before and frame.agent_is_person and not bound["subject"] and not self._joins_as_role(words, end):
             before = []  # the person's employer changes only when the person joins a company named after
         if before:
             role = agent  # in the passive, the frame's patient ("Labelbox is acquired by ...")
@@ -341,11 +341,20 @@ class FrameReader:
                     group.insert(0, k)
                 # "as Google ends ...": "as" right before a company that a verb follows is a conjunction
                 conjunction = words[k - 1].text == "as" and group[-1] == at - 1 and not trigger.noun if k > 0 else False
-                if k > 0 and words[k - 1].text in PREPOSITIONS and not conjunction and not words[group[-1]].possessive:
+                ahead = k - 1  # over a person's possessive name: "from Musk's xAI", "with Elon Musk's xAI"
+                if ahead > 0 and words[ahead].capital and words[ahead].text.endswith(("'s", "\u2019s")):
+                    ahead -= 1 + (ahead > 1 and words[ahead - 1].capital)
+                if k > 0 and words[ahead].text in PREPOSITIONS and not conjunction and not words[group[-1]].possessive:
                     return [], apposition
                 return group, apposition
             k -= 1
         return [], apposition
+
+    def _joins_as_role(self, words: list[Word], end: int) -> bool:
+        """Whether the trigger is followed by "as" and a role ("Microsoft's X joins as VP of AI"): the person
+        moves, though the company joined is not named in the clause."""
+        return end < len(words) and words[end].text == "as" and any(
+            w.text in self.lexicon.roles for w in words[end + 1:end + 4])
 
     @staticmethod
     def _list_before_name(words: list[Word], k: int) -> list[int]:
