@@ -263,6 +263,11 @@ SUMMARY_CASES = [
      "The outsourcer said Meta, a longtime client, has ended its contract.", {("customer_loss", "sama", "meta")}),
     ("a title company with no known customer is no vendor", "Mercor data breach draws scrutiny",
      "The breach prompted Meta to pause its work with the company.", set()),
+    ("an outlet's disclosure of its own suit is no news", "Sam Altman says superintelligence is near",
+     "The essay argues for patience. (Disclosure: Ziff Davis, ZDNET's parent company, filed a lawsuit against OpenAI "
+     "in April 2025.)", set()),
+    ("a vendor's disclosure of a lost customer is news", "Sama discloses that Meta will cut ties with Sama", "",
+     {("customer_loss", "sama", "meta")}),
     ("a title company that does not know the customer is no vendor", "Sama shares slide",
      "Google, a longtime client, has ended its contract.", set()),
 ]

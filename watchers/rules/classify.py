@@ -14,8 +14,8 @@ How an item is read, in this order (the semantics, stated once):
    stays a company of the item but takes no role in its events. The primary company is the
    first token of the title.
 4. No event is told by a commentary headline (`_COMMENTARY`: the whole item), a question, a
-   condition or a running total (`_no_event_told`: that clause), nor by a clause that denies
-   one ("denies talks"): denial drops every event of its clause.
+   condition, a running total or an outlet's disclosure of its own ties (`_no_event_told`: that
+   clause), nor by a clause that denies one ("denies talks"): denial drops every event of its clause.
 5. Rules (seeds/rules.toml) are tried in file order on every clause whose text holds one of the
    rule's triggers as whole words (one Aho-Corasick pass finds them all, clause_words.py), in
    the rule's scope (title, summary, any), naming a company (or, for rules on the primary
@@ -338,11 +338,17 @@ _CUMULATIVE = re.compile(r"\b(?:has|have)\s+(?:\w+\s+){0,2}?(?:raised|invested|r
                          r"\b(?:since\s+(?:\d{4}|its|it\s+was)|to\s+date|so\s+far)\b", re.I)
 
 
+# An outlet's disclosure of its own ties, a standing line under its articles: "(Disclosure: Ziff Davis,
+# ZDNET's parent company, filed a lawsuit against OpenAI ...)", "ZDNET's parent Ziff Davis discloses it sued OpenAI"
+_DISCLOSURE = re.compile(r"^\(?disclosure\s*:|\bparent(?:\s+company)?\b[^;]{0,40}\bdisclos(?:es|ed)\b", re.I)
+
+
 def _no_event_told(clause: str) -> bool:
-    """A question, a condition or a running total ("Will Meta drop Scale AI?", "If OpenAI buys
-    Chrome, ...", "Microsoft has invested $13 billion in OpenAI since 2019")."""
+    """A question, a condition, a running total or an outlet's disclosure ("Will Meta drop Scale AI?",
+    "If OpenAI buys Chrome, ...", "Microsoft has invested $13 billion in OpenAI since 2019")."""
     return clause.endswith("?") or clause[:8].lower().startswith(("if ", "what if ", "unless ")) or (
-        " ha" in clause and bool(_CUMULATIVE.search(clause)))
+        " ha" in clause and bool(_CUMULATIVE.search(clause))) or (
+        "isclos" in clause and bool(_DISCLOSURE.search(clause)))
 
 
 def _hedged(evidence: str) -> bool:
