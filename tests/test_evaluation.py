@@ -15,10 +15,14 @@ from watchers.settings import default_seeds_dir
 
 # (F1 of type and subject, look-alike alarms at most): the figures of December 2026's precision and
 # recall work (dev 0.69 / 0.04, test 0.66 / 0.21, shared 1.00 / 0.00), less a margin; dev raised after
-# the event-frame recall work of issue 11 (dev 0.83 / 0.04)
-FLOORS = {"dev": (0.81, 0.06), "test": (0.64, 0.23), "shared": (0.99, 0.01)}
-# precision of the types a user acts on, on the development half (0.92, 0.99, 0.98), less a margin
-DEV_PRECISION_FLOORS = {"funding": 0.90, "leadership_change": 0.97, "customer_loss": 0.96}
+# the event-frame recall work of issue 11 (dev 0.83 / 0.04), and after its second round (rules and frames
+# alone dev 0.885 / 0.021; with the learned model, which is trained on the development half, 0.91 / 0.02)
+FLOORS = {"dev": (0.86, 0.04), "test": (0.64, 0.23), "shared": (0.99, 0.01)}
+# precision of the types a user acts on, on the development half (rules and frames alone 0.93, 0.99, 0.98),
+# less a margin
+DEV_PRECISION_FLOORS = {"funding": 0.91, "leadership_change": 0.97, "customer_loss": 0.96}
+# customer losses whose customer is right, on the development half (rules and frames alone 0.84), less a margin
+DEV_COUNTERPARTY_FLOOR = 0.80
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +50,8 @@ def test_precision_of_the_types_acted_on_stays_above_floors(engine: RulesEngine)
     types = score(engine, _items("dev"))["types"]
     for kind, floor in DEV_PRECISION_FLOORS.items():
         assert types[kind]["precision"] >= floor, f"{kind}: precision {types[kind]['precision']:.3f} < {floor}"
+
+
+def test_customer_loss_counterparty_stays_above_floor(engine: RulesEngine) -> None:
+    right = score(engine, _items("dev"))["customer_loss_counterparty"]
+    assert right >= DEV_COUNTERPARTY_FLOOR, f"customer-loss counterparty right {right:.3f} < {DEV_COUNTERPARTY_FLOOR}"
