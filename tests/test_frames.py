@@ -244,6 +244,10 @@ CASES = [
      {("partnership", "microsoft", "cohere")}, None),
     ("a startup named short", "Chinese AI startup Moonshot raises $1 billion", {("funding", "moonshot-ai", None)}, None),
     ("a moonshot is no company", "Moonshot thinking drives the new AI push", set(), None),
+    # a company named by the person it is known for; a negated purchase
+    ("investors back a known person's AI startup", "Alphabet and Nvidia back Mira Murati's AI startup",
+     {("funding", "thinking-machines", "google"), ("funding", "thinking-machines", "nvidia")}, None),
+    ("a purchase that could not be made", "Meta couldn't buy Perplexity", set(), None),
     # who signs a deal for compute buys it; who wins a compute contract sells it
     ("a compute deal's signer is the customer", "Cohere signs $2 billion cloud capacity deal with Oracle", set(), None),
     ("a provider wins a cloud contract", "Google Cloud wins $10 billion cloud contract",

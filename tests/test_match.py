@@ -45,6 +45,8 @@ CASES = [
      ["cohere", "mistral"]),
     ("a former employer as a descriptor", ["Former Mistral AI CFO Jane Roe joins a panel"], []),
     ("a company's legal name", ["The order names Character Technologies and Snap Inc."], ["character-ai"]),
+    ("a known person's AI startup", ["Backers pile into Mira Murati's AI startup"], ["thinking-machines"]),
+    ("a known person's views name no company", ["Ilya Sutskever's views on AI safety"], []),
     ("context alias alone", ["Scale of the problem grows"], []),
     ("context alias at scale", ["Deploying models at scale"], []),
     ("context alias with sure mention", ["Scale AI hires", "Scale said the cuts were needed"], ["scale-ai", "scale-ai"]),

@@ -327,8 +327,9 @@ def _without_background_roles(slot_text: str, tokens: list[Found]) -> str:
 _COMMENTARY = re.compile(r"^(?:opinion|analysis|commentary|column|explainer|editorial|podcast)\s*[:|\-\u2014]"
                          r"|^(?:inside|a look back at|lessons from|the rise and fall of)\b|,? explained$", re.I)
 # Hedges inside an event's own words: a possibility, an attempt, a negation or talks that are over
-# ("Amazon might invest", "Meta tried to acquire", "Meta is not cutting ties", "Meta held talks to buy"). A non-renewal is itself the event.
-_HEDGE = re.compile(r"\b(?:could|might|would|should|may|can't|cannot|not|never|tried|tries|attempted|failed|"
+# ("Amazon might invest", "Meta tried to acquire", "Meta couldn't buy", "Meta is not cutting ties", "Meta held talks
+# to buy"). A non-renewal is itself the event.
+_HEDGE = re.compile(r"\b(?:could|might|would|should|may|\w+n't|cannot|not|never|tried|tries|attempted|failed|"
                     r"refused|rejected|declined|turned down|rebuffed|(?:held|had|was in|were in) (?:\w+ )?talks)\b"
                     r"(?! renew| to renew| extend)", re.I)
 

@@ -12,6 +12,8 @@ has to pass, in this order:
 5. context aliases ("Scale", "Surge") stay only when the same item also names the company by a
    plain alias, domain or known person, or a company cue ("startup", "CEO") stands next to them;
    products ("Claude", "Gemini") only with such a sure mention, never on a cue.
+A known person of one company followed by "'s AI startup" (or company, lab, venture) names that
+company ("Ilya Sutskever's AI startup"): a mention via the person.
 
 A mention right after "former", "ex-" or "who led" is background (a person's past employer): it
 is kept, marked, and does not make the item about that company; except the employer an executive
@@ -45,6 +47,9 @@ _BACKGROUND_CUES = ("former", "ex-", "who ", "previously", "alum")
 _BACKGROUND = re.compile(r"(?:\bformer|\bex-|\bformerly (?:of|at|with)|\bwho (?:previously )?(?:led|ran|headed)"
                          r"|\bpreviously (?:at|with)|\balum(?:nus|na)? of)\s*(?:the |a |an )?$", re.IGNORECASE)
 _DOUBTFUL = (CONTEXT, PRODUCT)
+# after a known person: the AI company they are known for ("Ilya Sutskever's $32 billion AI startup")
+_PERSONS_VENTURE = re.compile(r"['\u2019]s\s+(?:(?:new|young|secretive|\$[\d.,]+\s*(?:billion|million|bn)|"
+                              r"[\d.,]+\s*(?:billion|million|bn))\s+){0,2}AI\s+(?:startup|start-up|company|lab|venture)\b")
 _SEPARATOR = "\x00"  # between the texts of one item, scanned as one (see Matcher._mentions)
 
 
@@ -176,6 +181,10 @@ class Matcher:
             if key.person_slugs:
                 people = people or set()
                 people.update(key.person_slugs)
+                if len(key.person_slugs) == 1 and (venture := _PERSONS_VENTURE.match(joined, end)):
+                    # "Ilya Sutskever's AI startup" names the company the person is known for
+                    spans.append((start, start - venture.end(), venture.end(), joined[start:venture.end()],
+                                  ((key.person_slugs[0], PERSON),)))
             surface = joined[start:end]
             passing = key.mentions_by_surface.get(surface, key.other_surface)
             if passing:
