@@ -248,6 +248,11 @@ CASES = [
     ("investors back a known person's AI startup", "Alphabet and Nvidia back Mira Murati's AI startup",
      {("funding", "thinking-machines", "google"), ("funding", "thinking-machines", "nvidia")}, None),
     ("a purchase that could not be made", "Meta couldn't buy Perplexity", set(), None),
+    # one word describing a company after a preposition; a gerund keeps its own object
+    ("a described company after a preposition", "City ends trial of controversial Microsoft face-matching tool",
+     {("customer_loss", "microsoft", None)}, None),
+    ("cut ties with an embattled vendor", "Google cuts ties with embattled Scale AI", {("customer_loss", "scale-ai", "google")},
+     None),
     # who signs a deal for compute buys it; who wins a compute contract sells it
     ("a compute deal's signer is the customer", "Cohere signs $2 billion cloud capacity deal with Oracle", set(), None),
     ("a provider wins a cloud contract", "Google Cloud wins $10 billion cloud contract",

@@ -292,14 +292,22 @@ class FrameReader:
 
     @staticmethod
     def _preposition_before(words: list[Word], at: int, floor: int) -> str | None:
-        """The preposition before a company, over determiners ("with the ...") or a noun of its kind and
-        up to three words describing it ("against AI recruiting firm Mercor", "in AI startup X")."""
+        """The preposition before a company, over determiners ("with the ..."), one lowercase word describing
+        it ("of controversial Amazon"), or a noun of its kind and up to three words describing it ("against
+        AI recruiting firm Mercor", "in AI startup X")."""
         reach = 6 if at > 0 and words[at - 1].text in KINDS else 3
+        described = False  # one lowercase word describing the company: "of controversial Amazon", "with embattled X"
         for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
                 return text
-            if text not in DETERMINERS and (reach == 3 or text in BREAKS or text == "," or words[k].company is not None):
+            if text in DETERMINERS:
+                continue
+            if reach == 3 and not described and k == at - 1 and text.isalpha() and not words[k].capital \
+                    and not text.endswith("ing"):  # a gerund takes its own object: "from accessing Claude"
+                described = True
+                continue
+            if reach == 3 or text in BREAKS or text == "," or words[k].company is not None:
                 return None
         return None
 
