@@ -93,3 +93,29 @@ def plain_settings(tmp_path) -> Settings:  # noqa: ANN001
     """Settings with a SQLite database only, for tests that need no PostgreSQL twin."""
     return load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'vw.db'}", "ALLOW_PRIVATE_FEED_URLS": "1",
                           "SEED_FEEDS": "0"}, dotenv_path=None)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+    """A database of its own, with no schema yet (migrations are run by the test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    admin = create_engine(sync_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL not reachable: {exc.__class__.__name__}")
+        pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
+    name = f"vw_mig_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sync_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

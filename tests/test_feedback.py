@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from bot.digest.build import build_digest
 from bot.feedback import mark_not_relevant, mute_story
 from bot.messages import Action, Message, Request
 from tests.command_support import test_registry
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
 from tests.delivery_support import T0, add_channel, add_item, outbox_rows
 from tests.shared_data import VENDORWATCH
 from watchers.models import Event
@@ -151,53 +149,26 @@ def _downgrade(url: str, revision: str) -> None:
     command.downgrade(config, revision)
 
 
-def _pg_database() -> tuple[str, object]:
-    admin = create_engine(sync_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL not reachable: {exc.__class__.__name__}")
-        pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
-    name = f"vw_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return sync_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False), admin
-
-
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_db_upgrade_migrates_an_existing_0001_database(backend: str, tmp_path) -> None:  # noqa: ANN001
-    admin = None
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    if backend == "postgres":
-        url, admin = _pg_database()
-    try:
-        assert upgrade_sync(url, "0001").after == ("0001",)
-        engine = create_engine(sync_url(url))
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO channel (platform, channel_id, created_at) "
-                              "VALUES ('slack', 'C1', CURRENT_TIMESTAMP)"))
-        engine.dispose()
-        env = {**os.environ, "DATABASE_URL": url, "SEED_FEEDS": "0"}
-        done = subprocess.run([str(VENDORWATCH), "db", "upgrade"], capture_output=True, text=True, env=env,
-                              timeout=120)
-        assert done.returncode == 0, done.stderr
-        head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest revision, whichever it is
-        assert f"migrated the database schema (from 0001 to {head})" in done.stdout
-        engine = create_engine(sync_url(url))
-        assert "story_feedback" in inspect(engine).get_table_names()
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM channel")).scalar() == 1
-        engine.dispose()
-        _downgrade(url, "0001")  # and back down
-        engine = create_engine(sync_url(url))
-        assert "story_feedback" not in inspect(engine).get_table_names()
-        engine.dispose()
-    finally:
-        if admin is not None:
-            name = sync_url(url).database
-            with admin.connect() as conn:  # type: ignore[attr-defined]
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()  # type: ignore[attr-defined]
+def test_db_upgrade_migrates_an_existing_0001_database(empty_database_url: str) -> None:
+    url = empty_database_url
+    assert upgrade_sync(url, "0001").after == ("0001",)
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO channel (platform, channel_id, created_at) "
+                          "VALUES ('slack', 'C1', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    env = {**os.environ, "DATABASE_URL": url, "SEED_FEEDS": "0"}
+    done = subprocess.run([str(VENDORWATCH), "db", "upgrade"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest revision, whichever it is
+    assert f"migrated the database schema (from 0001 to {head})" in done.stdout
+    engine = create_engine(sync_url(url))
+    assert "story_feedback" in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM channel")).scalar() == 1
+    engine.dispose()
+    _downgrade(url, "0001")  # and back down
+    engine = create_engine(sync_url(url))
+    assert "story_feedback" not in inspect(engine).get_table_names()
+    engine.dispose()

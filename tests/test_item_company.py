@@ -4,16 +4,13 @@ by migration 0004 with the same rows as the writer gives (both databases)."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from bot.company_activity import load_activity
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
 from tests.delivery_support import META_SCALE, T0, add_item
 from watchers.models import Classification, Event, NewsItem
 from watchers.storage.db import make_engine, session_scope, sync_url, upgrade_sync
@@ -73,32 +70,6 @@ async def test_retention_prunes_the_company_rows_with_their_items(engine) -> Non
     assert result.deleted["item"] == 1
     async with session_scope(engine) as session:
         assert await _rows(session) == {(new.id, "openai", NOW, False)}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
-    """A database of its own, with no schema yet (migrations are run by the test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    admin = create_engine(sync_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL not reachable: {exc.__class__.__name__}")
-        pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
-    name = f"vw_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sync_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # (companies, events) as older versions stored them, odd values included
