@@ -7,8 +7,10 @@ It upgrades the schema, then runs until SIGINT or SIGTERM:
 - HTTP on PORT: /healthz, /metrics (bot.web), and the platforms' own routes (Slack's events);
 - one APScheduler AsyncIOScheduler with four jobs: the poll tick (watchers.poller: due feeds ->
   items -> stories), the delivery tick (new story items -> outbox rows (bot.delivery.fanout) ->
-  platforms (bot.delivery.outbox)), the weekly digest cron (bot.digest.job) and the daily
-  retention prune (watchers.storage.retention, when RETENTION_DAYS is not 0).
+  platforms (bot.delivery.outbox)), the weekly digest cron (bot.digest.job), the daily
+  retention prune (watchers.storage.retention, when RETENTION_DAYS is not 0) and, with
+  WEBSUB_CALLBACK_URL set, the WebSub subscriber (watchers.feeds.websub_job) with its callback
+  routes (bot.websub_routes): a pushed body is filed and delivered at once, as a poll's.
 
 On a signal it stops taking new work, lets the poll and the send under way finish, hands back
 what it had claimed (feed leases, outbox claims) and exits 0 within 10 s.
@@ -38,7 +40,9 @@ from bot.platforms.contract import Platform, PlatformError
 from bot.metrics import BotMetrics
 from bot.version import version
 from bot.web import HttpServer, build_http_app
+from bot.websub_routes import add_websub_routes
 from watchers.orchestrator import Orchestrator
+from watchers.feeds.websub_job import WebSubSubscriber
 from watchers.poller import Poller
 from watchers.rules.provider import RulesProvider
 from watchers.settings import Settings
@@ -161,6 +165,8 @@ class Bot:
         http_app = build_http_app(self.engine, self.metrics, self.platforms, self.scheduler)
         for platform in self.platforms.values():
             platform.add_routes(http_app)
+        if settings.websub_callback_url:  # hubs push to /websub/{token}: filed at once, delivered at once
+            add_websub_routes(http_app, self.engine, settings, self.orchestrator, on_outcome=self._count_poll)
         self.http = HttpServer(http_app, settings.port)
         try:
             await self.http.start()
@@ -180,6 +186,10 @@ class Bot:
         self.digest_job.start(self.scheduler)
         self.retention_job = RetentionJob(self.engine, settings.retention_days)
         self.retention_job.start(self.scheduler)
+        if settings.websub_callback_url:
+            self.websub = WebSubSubscriber(settings, self.engine, owner=self.orchestrator.owner)
+            self.websub.start(self.scheduler)
+            self._closers.append(self.websub.stop)
         return True
 
     async def _log_start(self) -> None:
@@ -210,6 +220,8 @@ class Bot:
         self.metrics.poll(outcome)
         if outcome.story_ids:
             self._kick_delivery()
+        if outcome.new_hub and getattr(self, "websub", None) is not None:
+            self.websub.kick()  # subscribe now rather than at the job's next round
 
     def _kick_delivery(self) -> None:
         """A poll filed stories: deliver now rather than at the next tick (the round under way, if

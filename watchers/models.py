@@ -51,6 +51,8 @@ class FetchResult:
     error_kind: str | None = None
     error_message: str | None = None
     elapsed_seconds: float = 0.0
+    hub_url: str | None = None  # WebSub links of the HTTP Link header (rel=hub, rel=self)
+    self_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +77,8 @@ class ParsedFeed:
     ttl_minutes: int | None = None
     bozo: bool = False
     bozo_reason: str | None = None
+    hub_url: str | None = None  # WebSub links of the document (<link rel="hub">, atom:link rel=self)
+    self_url: str | None = None
 
 
 @dataclass(slots=True)

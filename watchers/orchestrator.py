@@ -17,10 +17,11 @@ import os
 import socket
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,16 +30,18 @@ from watchers.stories import store as story_store
 from watchers.feeds.sources import sync_seed_feeds
 from watchers.feeds.state import FeedClaim, PollRecord, claim_feeds, record_poll, release_feeds
 from watchers.feeds.fetch import Fetcher
+from watchers.feeds.websub import discover
+from watchers.feeds.websub_state import PushTarget, pushed_feeds, record_push
 from watchers.storage.item_store import ItemPlan, NewItem, plan_items, write_items
 from watchers.storage.retention import retention_cutoff
-from watchers.models import FetchResult, NewsItem, ParsedFeed
+from watchers.models import FeedSource, FetchResult, NewsItem, ParsedFeed
 from watchers.feeds.normalize import normalize_entries
 from watchers.feeds.parse import FeedParser, ParseError
 from watchers.rules.provider import RulesProvider
 from watchers.feeds.schedule import next_check_after_error, next_check_after_success
 from watchers.settings import Settings
 from watchers.storage.db import session_scope
-from watchers.storage.tables import Item
+from watchers.storage.tables import Feed, Item
 from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.poll")
@@ -47,16 +50,17 @@ log = logging.getLogger("vendorwatch.poll")
 # the transaction the server picks as victim is simply run again.
 DEADLOCK_SQLSTATE, DEADLOCK_ATTEMPTS = "40P01", 3
 INTERNAL_ERROR = "internal"  # an unexpected exception of ours, beside watchers.models.ERROR_KINDS
+_SOURCE_COLUMNS = (Feed.id, Feed.url, Feed.name, Feed.company_slug, Feed.polled_once)
 
 
 @dataclass(frozen=True, slots=True)
 class FeedOutcome:
-    """What one poll of one feed did. `status`: ok, not_modified or error."""
+    """What one poll of one feed (or one WebSub push) did."""
 
     feed_id: int
     name: str
     url: str
-    status: str
+    status: str  # ok, not_modified, error; "pushed" for a WebSub push
     new_items: int = 0
     updated_items: int = 0
     history_items: int = 0
@@ -66,9 +70,11 @@ class FeedOutcome:
     error_message: str | None = None
     next_check_at: datetime | None = None
     event_types: tuple[str, ...] = ()  # the types of the events of its new items, one per event
+    new_hub: bool = False  # the poll found a WebSub hub the feed did not name before
 
 
 Progress = Callable[[FeedOutcome], None]
+FirstWrite = Callable[[AsyncSession], Awaitable[None]]  # the transaction's first statement
 
 
 def default_owner() -> str:
@@ -182,7 +188,41 @@ class Orchestrator:
         async with self._writing() as session:
             claims = await claim_feeds(session, owner=self.owner, now=utcnow(), lease_seconds=self.lease_seconds,
                                        limit=1, feed_ids=[feed_id])
+        claims = await self._mark_pushed(claims)
         return await self.process(claims[0]) if claims else None
+
+    async def process_push(self, target: PushTarget, body: bytes, *, content_type: str | None) -> FeedOutcome | None:
+        """A body the feed's WebSub hub pushed: parsed, normalized, classified and filed as a poll's
+        items are (item keys make a pushed item and the same item polled later one item). The feed's
+        poll state (validators, schedule, errors) stays as its last poll left it. None when the
+        feed is gone; ParseError when the body is no feed."""
+        async with self._reading() as session:
+            row = (await session.exec(select(*_SOURCE_COLUMNS).where(Feed.id == target.feed_id))).first()
+        if row is None:
+            return None
+        source = FeedSource(id=row.id, url=row.url, name=row.name, company_slug=row.company_slug,
+                            polled_once=row.polled_once)
+        parsed = await self.parser.parse(body, content_type=content_type, url=source.url)
+        now = utcnow()
+        claim = FeedClaim(source, pushed=True)
+        items = normalize_entries(parsed, feed_id=source.id, feed_url=source.url, now=now)
+        plan = await self._plan(claim, items, now) if items else ItemPlan()
+        inserted, story_ids = await self._write_retrying(
+            claim, lambda session: record_push(session, target.id, now), plan, now)
+        new = [new for _row, new in inserted if not new.history]
+        log.info("websub push filed", extra={"feed_id": source.id, "feed_url": source.url, "count": len(new)})
+        return FeedOutcome(source.id, source.name, source.url, "pushed", new_items=len(new),
+                           updated_items=len(plan.edited), history_items=len(inserted) - len(new),
+                           story_ids=tuple(dict.fromkeys(story_ids)),
+                           event_types=tuple(event.type for new_item in new for event in new_item.classification.events))
+
+    async def _mark_pushed(self, claims: list[FeedClaim]) -> list[FeedClaim]:
+        """The claims of feeds whose hub pushes to us, marked: they are polled as the fallback only."""
+        if not self.settings.websub_callback_url or not claims:
+            return claims
+        async with self._reading() as session:
+            pushed = await pushed_feeds(session, [claim.source.id for claim in claims], utcnow())
+        return [replace(claim, pushed=True) if claim.source.id in pushed else claim for claim in claims]
 
     async def stop(self) -> None:
         """Stop claiming and starting feeds; polls under way finish (or are cancelled by the caller)."""
@@ -211,6 +251,7 @@ class Orchestrator:
         async with self._writing() as session:
             claims = await claim_feeds(session, owner=self.owner, now=now, lease_seconds=self.lease_seconds,
                                        limit=limit, due_at=due_at, everything_since=due_at if everything else None)
+        claims = await self._mark_pushed(claims)
         taken_over = sum(1 for claim in claims if claim.taken_over)
         if taken_over:
             log.info("took over lapsed feed leases", extra={"count": taken_over})
@@ -273,19 +314,14 @@ class Orchestrator:
         ttl = parsed.ttl_minutes if parsed is not None else claim.ttl_minutes
         next_check = next_check_after_success(fetch_started, self.settings.poll_interval_seconds, ttl_minutes=ttl,
                                               max_age_seconds=fetched.max_age_seconds,
-                                              retry_after_seconds=fetched.retry_after_seconds)
+                                              retry_after_seconds=fetched.retry_after_seconds, pushed=claim.pushed)
+        links = discover(fetched, parsed) if fetched.status == "ok" else None
         record = PollRecord(status=fetched.status, checked_at=now, next_check_at=next_check,
                             http_status=fetched.http_status, etag=fetched.etag, last_modified=fetched.last_modified,
-                            ttl_minutes=ttl)
-        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-            try:
-                inserted, story_ids = await self._write(claim, record, plan, now)
-                break
-            except OperationalError as exc:
-                if attempt == DEADLOCK_ATTEMPTS or getattr(exc.orig, "sqlstate", None) != DEADLOCK_SQLSTATE:
-                    raise
-                log.info("deadlock filing stories, retrying", extra={"feed_id": source.id, "feed_url": source.url,
-                                                                     "count": attempt})
+                            ttl_minutes=ttl, websub_hub=links.hub if links else None,
+                            websub_topic=links.topic if links else None)
+        inserted, story_ids = await self._write_retrying(
+            claim, lambda session: record_poll(session, claim, record), plan, now)
         new_count = sum(1 for _row, new in inserted if not new.history)
         history_count = len(inserted) - new_count
         log.debug("feed polled", extra={"feed_id": source.id, "feed_url": source.url, "status": fetched.status,
@@ -293,18 +329,30 @@ class Orchestrator:
         return FeedOutcome(source.id, source.name, source.url, fetched.status, new_items=new_count,
                            updated_items=len(plan.edited), history_items=history_count,
                            story_ids=tuple(dict.fromkeys(story_ids)), http_status=fetched.http_status,
-                           next_check_at=next_check,
+                           next_check_at=next_check, new_hub=links is not None and links.hub != claim.websub_hub,
                            event_types=tuple(event.type for _row, new in inserted if not new.history
                                              for event in new.classification.events))
 
-    async def _write(self, claim: FeedClaim, record: PollRecord, plan: ItemPlan,
+    async def _write_retrying(self, claim: FeedClaim, first_write: FirstWrite, plan: ItemPlan,
+                              now: datetime) -> tuple[list[tuple[Item, NewItem]], list[int]]:
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return await self._write(claim, first_write, plan, now)
+            except OperationalError as exc:
+                if attempt == DEADLOCK_ATTEMPTS or getattr(exc.orig, "sqlstate", None) != DEADLOCK_SQLSTATE:
+                    raise
+                log.info("deadlock filing stories, retrying", extra={"feed_id": claim.source.id,
+                                                                     "feed_url": claim.source.url, "count": attempt})
+        raise AssertionError("unreachable")
+
+    async def _write(self, claim: FeedClaim, first_write: FirstWrite, plan: ItemPlan,
                      now: datetime) -> tuple[list[tuple[Item, NewItem]], list[int]]:
-        """One transaction: the feed's state, its items, their stories."""
+        """One transaction: the feed's state (a poll's record, or a push's time), its items, their stories."""
         story_ids: list[int] = []
         files = self.engine.dialect.name != "sqlite" and any(
             not new.history and new.classification.events for new in plan.new)
         async with self._filing(files), self._writing() as session:
-            await record_poll(session, claim, record)  # a write first: SQLite takes its write lock at once
+            await first_write(session)  # a write first: SQLite takes its write lock at once
             inserted = await write_items(session, plan, feed_id=claim.source.id, now=now)
             for row, new in inserted:
                 if new.history or not new.classification.events:

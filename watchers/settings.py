@@ -188,6 +188,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARSE_WORKERS", "2", _int(1, 64), "worker processes that parse feeds"),
     Setting("FIRST_POLL_MAX_AGE_HOURS", "48", _float(0), "on a feed's first poll, older items are kept as history, never alerted"),
     Setting("ALLOW_PRIVATE_FEED_URLS", "0", _bool, "1: allow feed URLs on loopback and private ranges (tests, demo)"),
+    Setting("WEBSUB_CALLBACK_URL", None, _optional_url,
+            "public base URL of this bot's PORT (e.g. https://bot.example.com): feeds that name a WebSub hub are "
+            "subscribed for push at {url}/websub/...; unset: no WebSub, polling only"),
+    Setting("WEBSUB_LEASE_SECONDS", "432000", _int(300, 31_536_000),
+            "subscription lease asked of WebSub hubs; renewed before it ends"),
     Setting("STORY_WINDOW_HOURS", "72", _float(1), "coverage within this window of a story's last item can join it"),
     Setting("THREAD_BATCH_SECONDS", "15", _float(0), "outlets arriving within this window become one thread reply"),
     Setting("SLACK_PACE_SECONDS", "1", _float(0), "least time between two messages to one Slack channel"),
@@ -230,6 +235,8 @@ class Settings:
     parse_workers: int
     first_poll_max_age_hours: float
     allow_private_feed_urls: bool
+    websub_callback_url: str | None
+    websub_lease_seconds: int
     story_window_hours: float
     thread_batch_seconds: float
     slack_pace_seconds: float

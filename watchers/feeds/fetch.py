@@ -179,6 +179,7 @@ class Fetcher:
             raise FetchFailure("redirect", f"unexpected {status} answer", status)
         result.body = await self._read_body(response)
         result.content_type = response.headers.get("content-type")
+        result.hub_url, result.self_url = _link_header(response, "hub"), _link_header(response, "self")
         result.status = "ok"
 
     async def _read_body(self, response: httpx.Response) -> bytes:
@@ -206,6 +207,16 @@ class Fetcher:
 def _header(response: httpx.Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.strip()[:500] if value and value.strip() else None
+
+
+def _link_header(response: httpx.Response, rel: str) -> str | None:
+    """An http(s) URL of the Link header with this rel (WebSub discovery), resolved against the feed."""
+    try:
+        href = (response.links.get(rel) or {}).get("url", "").strip()
+        target = str(response.url.join(href)) if href else ""
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+    return target if target.lower().startswith(("http://", "https://")) and len(target) <= 2048 else None
 
 
 def _redirect_target(url: str, response: httpx.Response) -> str:

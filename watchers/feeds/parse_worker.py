@@ -134,6 +134,17 @@ def _entry(entry: Any) -> RawEntry:
     )
 
 
+def _link(feed: Any, rel: str) -> str | None:
+    """The first http(s) link of the feed with this rel (WebSub discovery: hub, self)."""
+    links = feed.get("links")
+    for link in links if isinstance(links, list) else []:
+        if hasattr(link, "get") and link.get("rel") == rel:
+            href = _optional(link.get("href"), MAX_URL)
+            if href and href.lower().startswith(("http://", "https://")):
+                return href
+    return None
+
+
 def parse_feed_bytes(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
     """Parse one fetched body; NotAFeed if it is no RSS, Atom or RDF feed (feedparser 6.0 reads no JSON Feed)."""
     body, content_type = _wide_to_utf8(body, content_type)
@@ -155,6 +166,8 @@ def parse_feed_bytes(body: bytes, content_type: str | None, url: str) -> ParsedF
         ttl_minutes=_ttl(feed.get("ttl")),
         bozo=bool(result.get("bozo")),
         bozo_reason=f"{bozo_exception.__class__.__name__}: {bozo_exception}"[:300] if bozo_exception else None,
+        hub_url=_link(feed, "hub"),
+        self_url=_link(feed, "self"),
     )
 
 

@@ -65,9 +65,14 @@ def backoff_interval(error_count: int, base: float, max_backoff: float, *,
 
 def next_check_after_success(fetch_started: datetime, base: float, *, ttl_minutes: int | None = None,
                              max_age_seconds: float | None = None,
-                             retry_after_seconds: float | None = None) -> datetime:
+                             retry_after_seconds: float | None = None, pushed: bool = False) -> datetime:
     """When to poll again: from the start of the fetch, so that neither its duration nor the parse
-    and filing after it push the next poll later than one interval after the feed was read."""
+    and filing after it push the next poll later than one interval after the feed was read.
+
+    A feed whose hub pushes its items (an active WebSub subscription) is polled only as the
+    fallback, every HEALTHY_MAX_INTERVALS intervals: the most the contract allows a healthy feed."""
+    if pushed:
+        base = max(1.0, float(base)) * HEALTHY_MAX_INTERVALS
     return fetch_started + timedelta(seconds=healthy_interval(base, ttl_minutes=ttl_minutes,
                                                               max_age_seconds=max_age_seconds,
                                                               retry_after_seconds=retry_after_seconds))

@@ -21,7 +21,7 @@ from watchers.models import FeedSource
 from watchers.storage.tables import Feed
 
 MAX_ERROR_MESSAGE = 1000
-MAX_ETAG, MAX_LAST_MODIFIED = 500, 100  # the columns' widths; longer validators are not kept
+MAX_ETAG, MAX_LAST_MODIFIED, MAX_URL = 500, 100, 2048  # the columns' widths; longer values are not kept
 
 
 def _fits(value: str | None, width: int) -> str | None:
@@ -36,6 +36,8 @@ class FeedClaim:
     ttl_minutes: int | None = None
     taken_over: bool = False  # its previous holder's lease had lapsed (a dead or stuck poller)
     due_at: datetime | None = None  # its next_check_at when claimed (a claim may look a little ahead)
+    pushed: bool = False  # an active WebSub subscription pushes its items: polled as the fallback only
+    websub_hub: str | None = None  # the hub its last poll found
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +54,12 @@ class PollRecord:
     error_count: int = 0
     error_kind: str | None = None
     error_message: str | None = None
+    websub_hub: str | None = None  # WebSub links the body or Link header named (a 200 only)
+    websub_topic: str | None = None
 
 
 _CLAIM_COLUMNS = (Feed.id, Feed.url, Feed.name, Feed.etag, Feed.last_modified, Feed.company_slug,
-                  Feed.polled_once, Feed.error_count, Feed.ttl_minutes, Feed.next_check_at)
+                  Feed.polled_once, Feed.error_count, Feed.ttl_minutes, Feed.next_check_at, Feed.websub_hub)
 
 
 def _lease_free(now: datetime):
@@ -92,7 +96,8 @@ async def claim_feeds(session: AsyncSession, *, owner: str, now: datetime, lease
     rows.sort(key=lambda r: (r.next_check_at, r.id))
     return [FeedClaim(FeedSource(id=r.id, url=r.url, name=r.name, etag=r.etag, last_modified=r.last_modified,
                              company_slug=r.company_slug, polled_once=r.polled_once, error_count=r.error_count),
-                  ttl_minutes=r.ttl_minutes, taken_over=r.id in lapsed, due_at=r.next_check_at) for r in rows]
+                  ttl_minutes=r.ttl_minutes, taken_over=r.id in lapsed, due_at=r.next_check_at,
+                  websub_hub=r.websub_hub) for r in rows]
 
 
 async def release_feeds(session: AsyncSession, owner: str, feed_ids: list[int] | None = None) -> int:
@@ -125,7 +130,8 @@ async def record_poll(session: AsyncSession, claim: FeedClaim, record: PollRecor
                         lease_owner=None, lease_until=None)
     if record.status == "ok":
         values.update(etag=_fits(record.etag, MAX_ETAG), last_modified=_fits(record.last_modified, MAX_LAST_MODIFIED),
-                      ttl_minutes=record.ttl_minutes,
+                      ttl_minutes=record.ttl_minutes, websub_hub=_fits(record.websub_hub, MAX_URL),
+                      websub_topic=_fits(record.websub_topic, MAX_URL),
                       polled_once=True, last_success_at=record.checked_at)
     elif record.status == "not_modified":
         values.update(polled_once=True, last_success_at=record.checked_at)

@@ -2,6 +2,6 @@
 
 from sqlmodel import SQLModel
 
-from watchers.storage import delivery, feedback, requests, stories, tables  # noqa: F401
+from watchers.storage import delivery, feedback, requests, stories, tables, websub  # noqa: F401
 
 metadata = SQLModel.metadata

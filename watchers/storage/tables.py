@@ -40,6 +40,8 @@ class Feed(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    websub_hub: str | None = Field(default=None, max_length=2048)  # WebSub links found by the last poll
+    websub_topic: str | None = Field(default=None, max_length=2048)
 
 
 class Item(SQLModel, table=True):
