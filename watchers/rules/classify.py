@@ -9,7 +9,7 @@ How an item is read, in this order (the semantics, stated once):
    companies are the slugs of its mentions that are not background ("former Meta executive"),
    in order of appearance.
 3. Slot text: in each clause every such mention becomes a token "⟦n⟧", except in a background
-   span of the clause (`_BACKGROUND_SPAN`: a past or standing-role relative clause, a relation
+   span of the clause (background.py, `BACKGROUND_SPAN`: a past or standing-role relative clause, a relation
    or descriptor of someone else, a comparison, the time of other news): there the company
    stays a company of the item but takes no role in its events. The primary company is the
    first token of the title.
@@ -62,6 +62,7 @@ from watchers.rules.match import Found, Matcher
 from watchers.models import Classification, Event, LearnedDecision, Mention
 from watchers.rules.reading import ItemReading
 from watchers.rules.registry import Company, Registry, load_registry
+from watchers.rules.background import BACKGROUND_CUE, without_background_roles
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.rulebook import PERSON_SLOT, TOKEN, Rule, load_rules
 
@@ -133,8 +134,8 @@ class RulesEngine:
                 tokens.append(hit)
                 last = hit.end
             slot_text = "".join(parts) + text[last:] if parts else text
-            if parts and _BACKGROUND_CUE.search(slot_text):
-                slot_text = _without_background_roles(slot_text, tokens)
+            if parts and BACKGROUND_CUE.search(slot_text):
+                slot_text = without_background_roles(slot_text, tokens)
             slot_texts.append(slot_text)
         return ItemReading(texts, titles, slot_texts, tokens, by_token, list(slugs), mentions)
 
@@ -282,44 +283,6 @@ class RulesEngine:
                          if f"learned.{d.type}" == event.rule and d.subject == event.subject)
         lines.extend(explain_decision(d) for d in classification.learned if d.vetoed)
         return "\n".join(lines)
-
-
-# Background inside a clause: a relative clause that tells the past or a standing role of
-# someone already named ("Microsoft, which invested $13 billion in OpenAI, ...", "Wang, who left
-# Scale AI for Meta in June, ...", "authors who sued Anthropic"), up to the next comma or break;
-# and a company named only as the relation of the clause's subject ("Meta's contractor cuts jobs",
-# "Telus, a vendor to Meta, ..."). Companies there are companies of the item with no role in
-# its events.
-_BACKGROUND_SPAN = re.compile(r"""
-    \b(?:who|which|that)\s+
-    (?:(?:had|has|have|once|previously|earlier|also|recently|first|then|just|already)\s+)*
-    (?!(?:departed|resigned|retired|exited|stepped)\b)     # a person's move is part of the news
-    (?:[a-z]+ed|bought|took|won|led|sold|quit|lost|ran|made|held|paid|brought|sought|
-       leads|runs|heads|oversees|counts|includes)\b
-    [^,;:\u2014()]*                                      # to the end of the relative clause
-  | ^(?:the\s+|a\s+)?\u27e6\d+\u27e7['\u2019]s\s+(?:[\w-]+\s+){0,3}?  # "Meta's content moderation contractor"
-    (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?\b  # (its customers' moves are its news)
-  | \u27e6\d+\u27e7\s+(?:co-?founder|founder|ceo|cto|cfo|chief\s+\w+|executive|exec|researcher|veteran|alum)
-    ['\u2019]s\b                                       # a person's descriptor: "OpenAI co-founder's start-up"
-  | \u27e6\d+\u27e7(?:['\u2019]s)?\s+(?:rival|competitor|challenger)\s+(?=\S)  # a comparison: "OpenAI rival Anthropic"
-  | (?:\bex-|\bformer\s+)\w[\w. -]{0,30}?\s(?:and|&|or)\s\u27e6\d+\u27e7  # "ex-Microsoft and Google veteran"
-  | \b(?:days|weeks|months|years|hours|shortly|soon)\s+(?:after|before)\b[^,;]*  # the time of other news
-  | \bbefore\s+(?:its|their|his|her|the)\b[^,;]*
-  | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta,"
-    (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
-    \s+(?:of|to|for)\s+[^,;]*
-""", re.VERBOSE)
-_BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rival|competitor|challenger|after|before|ex-|former)\b"
-                             r"|['\u2019]s\b|, (?:a|an|the|its) ")
-
-
-def _without_background_roles(slot_text: str, tokens: list[Found]) -> str:
-    """The slot text with each token inside a background span written back as the company's name."""
-    spans = [(found.start(), found.end()) for found in _BACKGROUND_SPAN.finditer(slot_text)]
-    if not spans:
-        return slot_text
-    return TOKEN.sub(lambda token: tokens[int(token.group(1))].alias
-                     if any(start <= token.start() < end for start, end in spans) else token.group(0), slot_text)
 
 
 # A headline that announces commentary, not news: "Opinion: ...", "Analysis | ...", "Inside ...",

@@ -1,0 +1,53 @@
+"""Background inside a clause (classify.py, step 3): the spans where a company is named but takes
+no role in the clause's events."""
+
+from __future__ import annotations
+
+import re
+
+from watchers.rules.match import Found
+from watchers.rules.rulebook import TOKEN
+
+# Background inside a clause: a relative clause that tells the past or a standing role of
+# someone already named ("Microsoft, which invested $13 billion in OpenAI, ...", "Wang, who left
+# Scale AI for Meta in June, ...", "authors who sued Anthropic"), up to the next comma or break;
+# and a company named only as the relation of the clause's subject ("Meta's contractor cuts jobs",
+# "Telus, a vendor to Meta, ..."). Companies there are companies of the item with no role in
+# its events. So is a company that describes another or a person by a tie ("Google-backed Verdantix",
+# "founded by a Meta veteran", "OpenAI alumni").
+BACKGROUND_SPAN = re.compile(r"""
+    \b(?:who|which|that)\s+
+    (?:(?:had|has|have|once|previously|earlier|also|recently|first|then|just|already)\s+)*
+    (?!(?:departed|resigned|retired|exited|stepped)\b)     # a person's move is part of the news
+    (?:[a-z]+ed|bought|took|won|led|sold|quit|lost|ran|made|held|paid|brought|sought|
+       leads|runs|heads|oversees|counts|includes)\b
+    [^,;:\u2014()]*                                      # to the end of the relative clause
+  | ^(?:the\s+|a\s+)?\u27e6\d+\u27e7['\u2019]s\s+(?:[\w-]+\s+){0,3}?  # "Meta's content moderation contractor"
+    (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?\b  # (its customers' moves are its news)
+  | \u27e6\d+\u27e7\s+(?:co-?founder|founder|ceo|cto|cfo|chief\s+\w+|executive|exec|researcher|veteran|alum)
+    ['\u2019]s\b                                       # a person's descriptor: "OpenAI co-founder's start-up"
+  | \u27e6\d+\u27e7(?:['\u2019]s)?\s+(?:rival|competitor|challenger)\s+(?=\S)  # a comparison: "OpenAI rival Anthropic"
+  | (?:\bex-|\bformer\s+)\w[\w. -]{0,30}?\s(?:and|&|or)\s\u27e6\d+\u27e7  # "ex-Microsoft and Google veteran"
+  | \b(?:days|weeks|months|years|hours|shortly|soon)\s+(?:after|before)\b[^,;]*  # the time of other news
+  | \bbefore\s+(?:its|their|his|her|the)\b[^,;]*
+  | \u27e6\d+\u27e7-(?:backed|funded|financed|owned|supported|founded|incubated)\b  # a compound: "Google-backed Verdantix"
+  | ^(?:backed|funded|financed|owned|founded|co-?founded|started|created)\s+by\b[^,;]*,  # "Backed by Nvidia, Foundry ..."
+  | \b(?:founded|co-?founded|started|created)\s+by\s+   # "a startup founded by a Meta veteran"
+    (?:(?:a|an|the|two|three|four|several|former|ex-)\s*)*\u27e6\d+\u27e7
+  | \u27e6\d+\u27e7\s+(?:veterans?|alums?|alumni|alumnus|alumna)\b  # people described by a past employer: "OpenAI alumni"
+  | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta,"
+    (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
+    \s+(?:of|to|for)\s+[^,;]*
+""", re.VERBOSE)
+BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rival|competitor|challenger|after|before|ex-|former|by|veterans?|alum\w*)\b"
+                            r"|-(?:backed|funded|financed|owned|supported|founded|incubated)\b"
+                             r"|['\u2019]s\b|, (?:a|an|the|its) ")
+
+
+def without_background_roles(slot_text: str, tokens: list[Found]) -> str:
+    """The slot text with each token inside a background span written back as the company's name."""
+    spans = [(found.start(), found.end()) for found in BACKGROUND_SPAN.finditer(slot_text)]
+    if not spans:
+        return slot_text
+    return TOKEN.sub(lambda token: tokens[int(token.group(1))].alias
+                     if any(start <= token.start() < end for start, end in spans) else token.group(0), slot_text)
