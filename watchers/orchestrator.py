@@ -7,6 +7,10 @@ the feed records the error kind and message and backs off.
 
 Feeds are claimed with a lease (watchers.feeds.state), so several orchestrators (replicas, or a
 `poll --once` beside `run`) share the due feeds and never poll one feed at once.
+
+A body a feed's WebSub hub pushes (bot.websub_routes) takes the same path from parse on
+(`process_push`); a poll records the hub a feed names, and a feed whose hub pushes to us is
+polled as the fallback only, every 4 intervals (`pushed` claims).
 """
 
 from __future__ import annotations
