@@ -43,7 +43,8 @@ How an item is read, in this order (the semantics, stated once):
    registry turns a frame's roles round only for an `orient` frame: where the words say who the
    vendor is ("cut OpenAI reliance"), they win over known relations.
 8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role.
-9. The learned model (learned.py, seeds/event_model.json) comes after the frames, off for commentary:
+9. The learned model (learned.py, seeds/event_model.json) comes after the frames, off for commentary
+   and for a title that tells no event (step 4):
    it may veto an item's events as eventless, and it adds events for companies in no event.
 
 Every event keeps its evidence (the matched words) and the id of its rule or frame.
@@ -161,7 +162,8 @@ class RulesEngine:
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
         learned: list[LearnedDecision] = []
-        if self.learned is not None and not commentary:
+        # a title that tells no event (a question, a condition) tells none to the learned model either
+        if self.learned is not None and not commentary and not (titles and _no_event_told(texts[0])):
             events, learned = self.learned.revise(reading, events)
         return Classification(reading.companies, events, reading.mentions, learned)
 
@@ -286,13 +288,17 @@ class RulesEngine:
 
 
 # A headline that announces commentary, not news: "Opinion: ...", "Analysis | ...", "Inside ...",
-# "A look back at ...", "... explained"
+# "A look back at ...", "The case for ...", "... explained"
 _COMMENTARY = re.compile(r"^(?:opinion|analysis|commentary|column|explainer|editorial|podcast)\s*[:|\-\u2014]"
-                         r"|^(?:inside|a look back at|lessons from|the rise and fall of)\b|,? explained$", re.I)
-# Hedges inside an event's own words: a possibility, an attempt, a negation or talks that are over
-# ("Amazon might invest", "Meta tried to acquire", "Meta couldn't buy", "Meta is not cutting ties", "Meta held talks
-# to buy"). A non-renewal is itself the event.
+                         r"|^(?:inside|a look back at|lessons from|the rise and fall of|the case (?:for|against)|in defen[cs]e of)\b"
+                         r"|,? explained$", re.I)
+# Hedges inside an event's own words: a possibility, an attempt, an intention, a negation or talks that are over
+# ("Amazon might invest", "Meta tried to acquire", "Amazon aims to reduce reliance on Nvidia", "Meta weighs
+# investment in Scale AI", "Meta couldn't buy", "Meta is not cutting ties", "Meta held talks to buy"). A
+# non-renewal is itself the event.
 _HEDGE = re.compile(r"\b(?:could|might|would|should|may|\w+n't|cannot|not|never|tried|tries|attempted|failed|"
+                    r"aims?|aiming|hopes?|hoping|wants?|wanting|intends?|intending|weigh(?:s|ing)?|mull(?:s|ing)?|"
+                    r"consider(?:s|ing)?|"
                     r"refused|rejected|declined|turned down|rebuffed|(?:held|had|was in|were in) (?:\w+ )?talks)\b"
                     r"(?! renew| to renew| extend)", re.I)
 
