@@ -12,7 +12,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    * to court", where its tail follows within five words; verbs in all their
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
-   (an intention, a denial or a negation: "considers dropping", "won't leave"); when it is
+   (an intention, a denial or a negation: "considers dropping", "won't leave"); when a verb's form
+   other than a gerund follows an article (a noun: "raises the bar"); when it is
    background ("months after cutting off X") or prevented (a gerund after "from": "bars X from
    selling"); when a `forbids` word follows within
    `forbids_reach` words of its own clause (not past a stop word); when none of its
@@ -123,6 +124,8 @@ class FrameReader:
             return True
         if before and before[-1] == "-":
             return True  # a compound adjective: "Amazon-backed Anthropic" is no backing
+        if before and before[-1] in ("the", "a", "an") and not trigger.noun and not trigger.words[0].endswith("ing"):
+            return True  # a verb's form after an article is a noun: "raises the bar", "a cut"; not "the ousting of"
         if before and before[-1] == "from" and trigger.words[0].endswith("ing"):
             return True  # a prevented action: "US bars Nvidia from selling chips", "blocked from acquiring"
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
