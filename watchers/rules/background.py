@@ -14,7 +14,8 @@ from watchers.rules.rulebook import TOKEN
 # and a company named only as the relation of the clause's subject ("Meta's contractor cuts jobs",
 # "Telus, a vendor to Meta, ..."). Companies there are companies of the item with no role in
 # its events. So is a company that describes another or a person by a tie ("Google-backed Verdantix",
-# "founded by a Meta veteran", "OpenAI alumni").
+# "founded by a Meta veteran", "OpenAI alumni", "Meta's former AI chief raises funding": a past employer,
+# except in the clause that tells the person's move, "OpenAI's former executive joins Anthropic").
 BACKGROUND_SPAN = re.compile(r"""
     \b(?:who|which|that)\s+
     (?:(?:had|has|have|once|previously|earlier|also|recently|first|then|just|already)\s+)*
@@ -31,10 +32,12 @@ BACKGROUND_SPAN = re.compile(r"""
   | \b(?:days|weeks|months|years|hours|shortly|soon)\s+(?:after|before)\b[^,;]*  # the time of other news
   | \bbefore\s+(?:its|their|his|her|the)\b[^,;]*
   | \u27e6\d+\u27e7-(?:backed|funded|financed|owned|supported|founded|incubated)\b  # a compound: "Google-backed Verdantix"
-  | ^(?:backed|funded|financed|owned|founded|co-?founded|started|created)\s+by\b[^,;]*,  # "Backed by Nvidia, Foundry ..."
-  | \b(?:founded|co-?founded|started|created)\s+by\s+   # "a startup founded by a Meta veteran"
+  | ^(?i:backed|funded|financed|owned|founded|co-?founded|started|created)\s+by\b[^,;]*,  # "Backed by Nvidia, Foundry ..."
+  | \b(?i:founded|co-?founded|started|created)\s+by\s+   # "a startup founded by a Meta veteran"
     (?:(?:a|an|the|two|three|four|several|former|ex-)\s*)*\u27e6\d+\u27e7
   | \u27e6\d+\u27e7\s+(?:veterans?|alums?|alumni|alumnus|alumna)\b  # people described by a past employer: "OpenAI alumni"
+  | \u27e6\d+\u27e7['\u2019]s\s+(?:former|ex-)(?![^,;]*\b(?:joins?|joined|joining|leaves|left|leaving|quits|departs|
+    defects|moves|rejoins|returns)\b)                  # "Meta's former AI chief raises", unless the clause tells the move
   | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta,"
     (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
     \s+(?:of|to|for)\s+[^,;]*
