@@ -23,6 +23,8 @@ KINDS = frozenset({"startup", "start-up", "firm", "company", "maker", "developer
                    "provider", "outsourcer", "chipmaker", "unicorn", "group", "vendor", "supplier", "contractor"})
 # verbs of saying: the words after them are another clause
 SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed", "argues", "argued", "warns", "warned"})
+# a company's stock or worth: the verb after it is a price move ("Meta stock drops after ...")
+PRICE_NOUNS = frozenset({"stock", "stocks", "shares", "valuation", "value", "cap", "capitalization", "price"})
 BACKGROUND_TIMES = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")

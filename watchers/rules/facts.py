@@ -58,7 +58,7 @@ _STATUS = (
     ("denied", re.compile(r"\b(?:den(?:y|ies|ied)|rejects? (?:the )?reports?|no plans? to|not in talks|"
                           r"refutes?|dismiss(?:es|ed)? reports?|calls? (?:the )?reports? (?:false|untrue)|"
                           r"reports?\b[^;]{0,80}\b(?:is|are|was|were) (?:false|untrue|inaccurate|baseless|wrong)|"
-                          r"(?:false|untrue|inaccurate|baseless) reports?|(?:is|are) not (?:planned|happening|on the table))\b", re.I)),
+                          r"(?:false|untrue|inaccurate|baseless) reports?|(?:is|are) not (?:planned|happening|on the table)|rul(?:es|ed|ing) out)\b", re.I)),
     ("in_talks", re.compile(r"\b(?:in (?:early |advanced |final )?(?:talks|discussions|negotiations)|nears?(?: a)? deal|"
                             r"close to (?:a )?deal|explor(?:es|ing)|weighs|considers|mulls|ey(?:es|ing)|seek(?:s|ing)?|"
                             r"courts?|pitch(?:es|ing) investors)\b", re.I)),
@@ -97,7 +97,7 @@ _LEADER_VERBS = ("step", "resign", "quit", "leav", "depart", "exit", "join", "re
                  "named", "appointed", "fired", "ousted", "replac", "hired", "move")
 _LEADER_VERB = re.compile(rf"\b(?:{'|'.join(_LEADER_VERBS)})", re.I)
 _STATUS_WORDS = {
-    "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report", "not "),
+    "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report", "not ", " out"),
     "in_talks": ("talks", "discussion", "negotiation", "near", "close to", "explor", "weigh", "consider", "mull",
                  "eye", "seek", "court", "pitch"),
     "rumored": ("report", "source", "familiar", "according to", "rumo"),
@@ -232,7 +232,7 @@ def _may_deny_or_rumour(lowered: str) -> bool:
     is the quickest test (tests check that it holds every word)."""
     return ("den" in lowered or "reject" in lowered or "no plan" in lowered or "not " in lowered
             or "refut" in lowered or "dismiss" in lowered or "report" in lowered or "source" in lowered
-            or "familiar" in lowered or "according to" in lowered or "rumo" in lowered)
+            or "familiar" in lowered or "according to" in lowered or "rumo" in lowered or " out" in lowered)
 
 
 def clause_status(text: str) -> str | None:

@@ -13,7 +13,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
    (an intention, a denial or a negation: "considers dropping", "won't leave"); when a verb's form
-   other than a gerund follows an article (a noun: "raises the bar"); when it is
+   other than a gerund follows an article (a noun: "raises the bar") or a stock word (a price move:
+   "Meta stock drops"); when it is
    background ("months after cutting off X") or prevented (a gerund after "from": "bars X from
    selling"); when a `forbids` word follows within
    `forbids_reach` words of its own clause (not past a stop word); when none of its
@@ -62,8 +63,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
-                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, follows, next_in_list,
-                                           previous_in_list, title_case, words_of)
+                                           PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS, SPEECH, Word, follows,
+                                           next_in_list, previous_in_list, title_case, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -124,6 +125,8 @@ class FrameReader:
             return True
         if before and before[-1] == "-":
             return True  # a compound adjective: "Amazon-backed Anthropic" is no backing
+        if before and before[-1] in PRICE_NOUNS and not trigger.noun:
+            return True  # a price move: "Meta stock drops after Scale AI deal"
         if before and before[-1] in ("the", "a", "an") and not trigger.noun and not trigger.words[0].endswith("ing"):
             return True  # a verb's form after an article is a noun: "raises the bar", "a cut"; not "the ousting of"
         if before and before[-1] == "from" and trigger.words[0].endswith("ing"):
