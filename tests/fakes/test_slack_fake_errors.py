@@ -179,12 +179,13 @@ async def test_server_error_and_scripted_error_codes(fake_slack: FakeSlack, slac
 
 async def test_delay_trips_the_client_timeout_yet_the_post_lands(fake_slack: FakeSlack) -> None:
     fake_slack.add_channel(C, "alerts")
-    fake_slack.fail_next("chat.postMessage", delay=0.5)
-    client = AsyncWebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url, timeout=0.1, retry_handlers=[])
+    # margins wide enough for a loaded machine: a 0.1 s timeout could expire before the request is sent
+    fake_slack.fail_next("chat.postMessage", delay=2.0)
+    client = AsyncWebClient(token=fake_slack.bot_token, base_url=fake_slack.base_url, timeout=1, retry_handlers=[])
     with pytest.raises(asyncio.TimeoutError):
         await client.chat_postMessage(channel=C, text="late")
     await client.chat_postMessage(channel=C, text="on time")
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(1.5)
     assert [m["text"] for m in fake_slack.messages(C)] == ["on time", "late"]
 
 
