@@ -53,6 +53,10 @@ L2 = 3e-3
 STEPS = 400
 LEARNING_RATE = 0.05
 KEEP_WEIGHT = 5e-4  # smaller weights round to zero
+# Types kept out of the model although cross-validation admitted them: the issue admits a learned
+# component where it beats the rules on the locked test half AND keeps precision there. Looked at once:
+WITHHELD = {"legal": "test half, 2026-12-05: legal precision 0.95 with the rules alone, 0.87 with the "
+                     "model's events (recall 0.55 -> 0.68): precision not kept"}
 _DATA_FIELDS = ("id", "title", "summary", "link", "source", "events", "story")
 # what --check compares: the figures of cross-validation and the rules' hash follow the rules of the day
 CHECKED = ("trained_on", "items", "rows", "data_sha256", "settings", "heads", "thresholds", "veto_threshold",
@@ -197,6 +201,9 @@ def choose_thresholds(items: list[TrainingItem], scores: list[list[dict[str, flo
     rules_only = summary_of(items, simulate(items, scores, {}, None))
     thresholds: dict[str, float | None] = {}
     for kind in EVENT_TYPES:
+        if kind in WITHHELD:
+            thresholds[kind] = None
+            continue
         ranked = sorted(((score[kind], (kind, slug) in item.gold) for item, item_scores in zip(items, scores)
                          for slug, score in zip(item.slugs, item_scores)), reverse=True)
         chosen = _lowest_precise(ranked)
@@ -275,7 +282,7 @@ def build(seeds_dir: Path) -> dict:
         "trained_on": sets, "items": len(items), "rows": sum(len(item.slugs) for item in items),
         "data_sha256": data_hash(raw), "rules_sha256": rules_hash(seeds_dir),
         "settings": {"folds": FOLDS, "precision": PRECISION, "min_right": MIN_RIGHT, "min_docs": MIN_DOCS, "l2": L2,
-                     "steps": STEPS, "learning_rate": LEARNING_RATE, "keep_weight": KEEP_WEIGHT},
+                     "steps": STEPS, "learning_rate": LEARNING_RATE, "keep_weight": KEEP_WEIGHT, "withheld": WITHHELD},
         "cross_validation": {"rules": summary_of(items, simulate(items, scores, no_model, None)),
                              "rules_and_model": summary_of(items, simulate(items, scores, thresholds, veto))},
         "heads": used, "counterparty_types": list(COUNTERPARTY_TYPES),
