@@ -7,7 +7,8 @@ How an item is read, in this order (the semantics, stated once):
    is split at ";" and after a "?" and the summary into sentences: these clauses are the units rules see.
 2. Companies: the matcher (watchers/rules/match.py) finds mentions in every clause. The item's
    companies are the slugs of its mentions that are not background ("former Meta executive"),
-   in order of appearance.
+   in order of appearance. A word that refers to a company the item names ("the startup", "its
+   chief executive", "the chipmaker": references.py) is a mention of it too, and adds no company.
 3. Slot text: in each clause every such mention becomes a token "⟦n⟧", except in a background
    span of the clause (background.py, `BACKGROUND_SPAN`: a past or standing-role relative clause, a relation
    or descriptor of someone else, a comparison, the time of other news): there the company
@@ -63,6 +64,7 @@ from watchers.rules.learned import EventModel, explain_decision, load_event_mode
 from watchers.rules.match import Found, Matcher
 from watchers.models import Classification, Event, LearnedDecision, Mention
 from watchers.rules.reading import ItemReading
+from watchers.rules.references import ReferenceFinder, slot_form
 from watchers.rules.registry import Company, Registry, load_registry
 from watchers.rules.background import BACKGROUND_CUE, without_background_roles
 from watchers.rules.clause_words import ClauseWords
@@ -98,6 +100,7 @@ class RulesEngine:
                 self._people.setdefault(person.lower(), []).append(company.slug)
         self.frames = FrameReader(lexicon, registry, self._people) if lexicon is not None else None
         self._selector = ClauseWords(rules)
+        self.references = ReferenceFinder(registry)
 
     @classmethod
     def load(cls, seeds_dir: Path, companies_path: Path | None = None,
@@ -124,7 +127,7 @@ class RulesEngine:
         tokens: list[Found] = []
         by_token: dict[str, str] = {}  # "⟦n⟧" -> the slug of tokens[n]
         slot_texts: list[str] = []  # each clause with a token "⟦n⟧" for each company it names
-        for text, found in zip(texts, self.matcher.find(texts, link)):
+        for text, found in zip(texts, self.references.find(texts, self.matcher.find(texts, link))):
             parts, last = [], 0
             for hit in found:
                 mentions.append(Mention(hit.slug, hit.alias, hit.start, hit.end, hit.via))
@@ -132,7 +135,7 @@ class RulesEngine:
                     continue
                 slugs.setdefault(hit.slug)
                 token = f"\u27e6{len(tokens)}\u27e7"
-                parts += (text[last:hit.start], token)
+                parts += (text[last:hit.start], slot_form(hit, token))
                 by_token[token] = hit.slug
                 tokens.append(hit)
                 last = hit.end
@@ -239,7 +242,8 @@ class RulesEngine:
                 continue
             if not tokens and not (rule.uses_primary or rule.uses_people):
                 continue  # its company slots have nothing to bind
-            if rule.unless is not None and rule.unless.search(slot_text):
+            if rule.unless is not None and rule.unless.search(slot_text) and not (
+                    rule.uses_primary and slots.names_primary_only(slot_text)):
                 continue
             for regex, needs in zip(rule.patterns, rule.needs):
                 if plain_case and not needs.met(tokens, lowered):
@@ -356,7 +360,10 @@ def _render(text: str, tokens: list[Found]) -> str:
     """The slot text `text` with each token's alias in place of the token."""
     parts = TOKEN.split(text)  # text, token number, text, ...: the matches TOKEN.sub would replace
     for at in range(1, len(parts), 2):
-        parts[at] = tokens[int(parts[at])].alias
+        found = tokens[int(parts[at])]
+        parts[at] = found.alias
+        if slot_form(found, "") == "'s":  # "its" stood as the company's possessive
+            parts[at + 1] = parts[at + 1][2:]
     return "".join(parts)
 
 
@@ -368,6 +375,11 @@ class _ItemSlots:
     def __init__(self, tokens: list[Found], by_token: dict[str, str], primary: str | None,
                  people: dict[str, list[str]]):
         self.tokens, self.by_token, self.primary, self.people = tokens, by_token, primary, people
+
+    def names_primary_only(self, slot_text: str) -> bool:
+        """Whether every company of a clause is the primary one ("... a hard moment for the company"): a
+        rule on the primary company stays off clauses naming another."""
+        return all(self.by_token[token.group(0)] == self.primary for token in TOKEN.finditer(slot_text))
 
     def slugs(self, match: re.Match, slot: str | None) -> list[str | None]:
         if slot is None:

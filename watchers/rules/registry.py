@@ -6,7 +6,8 @@ look-alike: `aliases` (matched as written, or in capitals unless `exact_case = t
 the company for sure, or a company cue such as "startup" stands next to them), `products`
 ("Claude": only next to a sure mention of the company, exact case), `veto` phrases
 ("Turing test") that cancel an overlapping match, `domains`, well-known `people` (context
-evidence, never a mention by themselves) and known `customers` / `investors` for later use.
+evidence, never a mention by themselves), known `customers` / `investors`, and `epithets`: what
+news calls the company once it has named it ("the chipmaker", references.py).
 
 A malformed file is refused at load with `ConfigError(path, line, reason)`.
 """
@@ -24,8 +25,9 @@ from watchers.errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KINDS = ("vendor", "lab")
-_LIST_FIELDS = ("aliases", "context_aliases", "products", "veto", "domains", "people", "customers", "investors")
-_KNOWN_KEYS = {"slug", "name", "kind", "exact_case", "sec_cik", "news_query", "feeds", *_LIST_FIELDS}
+_LIST_FIELDS = ("aliases", "context_aliases", "products", "veto", "domains", "people", "customers", "investors",
+                "epithets")
+_KNOWN_KEYS = {"slug", "name", "kind", "exact_case", "established", "sec_cik", "news_query", "feeds", *_LIST_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Company:
     aliases: tuple[str, ...] = ()
     context_aliases: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    epithets: tuple[str, ...] = ()  # what news calls it once named ("chipmaker"): watchers/rules/references.py
     veto: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
@@ -51,6 +54,7 @@ class Company:
     sec_cik: str | None = None
     news_query: str | None = None
     exact_case: bool = False
+    established: bool = False  # never called a "startup" (references.py)
 
     @property
     def all_aliases(self) -> tuple[str, ...]:
@@ -273,10 +277,12 @@ def _company(entry: Any, fail) -> Company:
     for key in ("sec_cik", "news_query"):
         if key in entry and not isinstance(entry[key], str):
             fail(key, f"{key} of {slug!r} must be a string")
-    if not isinstance(entry.get("exact_case", False), bool):
-        fail("exact_case", "exact_case must be true or false")
+    for key in ("exact_case", "established"):
+        if not isinstance(entry.get(key, False), bool):
+            fail(key, f"{key} must be true or false")
     return Company(slug=slug, name=name.strip(), kind=kind, feeds=tuple(feeds), sec_cik=entry.get("sec_cik"),
-                   news_query=entry.get("news_query"), exact_case=entry.get("exact_case", False), **lists)
+                   news_query=entry.get("news_query"), exact_case=entry.get("exact_case", False),
+                   established=entry.get("established", False), **lists)
 
 
 def load_registry(path: Path, extra: Iterable[Company] = ()) -> Registry:
