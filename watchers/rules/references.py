@@ -48,13 +48,12 @@ DESCRIPTION_NOUNS = ("company", "firm", "startup", "start-up", "lab", "vendor", 
                      "contractor", "business", "developer", "maker", "giant", "provider", "platform", "newcomer")
 SUBJECT_WORDS = 3  # a company within the first three words of a clause is its subject
 _MODIFIERS = r"(?:[\w$.&'\u2019-]+\s+){0,2}?"
-_DESCRIPTION = re.compile(rf"\bthe\s+{_MODIFIERS}(?:{'|'.join(map(re.escape, DESCRIPTION_NOUNS))})\b"
-                          r"(?!['\u2019]?s\b|\s+of\b|\s+(?:behind|that|which|who)\b|-|\s+(?-i:[A-Z]))",
-                          re.IGNORECASE)
+_DESCRIPTION = (rf"\bthe\s+{_MODIFIERS}(?:{'|'.join(map(re.escape, DESCRIPTION_NOUNS))})\b"
+                r"(?!['\u2019]?s\b|\s+of\b|\s+(?:behind|that|which|who)\b|-|\s+(?-i:[A-Z]))")
 # "its" before a noun, but not "loses its largest customer" (a relation: the words already say whose)
-_ITS = re.compile(rf"\b[Ii]ts\b(?=\s+[\w-])(?!\s+(?:[\w-]+\s+)?(?:{'|'.join(sorted(RELATIONS))}|investors?|backers?)\b)")
-_IT = re.compile(r"\b[Ii]t\b(?!['\u2019])(?!\s+(?:is|was|would be|will be|could be|might be|may be|has been|had been|"
-                 r"seems|seemed|appears|appeared|remains)\s+(?:not\s+)?(?:\w+\s+)?\w+\s+(?:to|that)\b)")  # "it is likely that"
+_ITS = rf"\b(?-i:[Ii])ts\b(?=\s+[\w-])(?!\s+(?:[\w-]+\s+)?(?:{'|'.join(sorted(RELATIONS))}|investors?|backers?)\b)"
+_IT = (r"\b(?-i:[Ii])t\b(?!['\u2019])(?!\s+(?:is|was|would be|will be|could be|might be|may be|has been|had been|"
+       r"seems|seemed|appears|appeared|remains)\s+(?:not\s+)?(?:\w+\s+)?\w+\s+(?:to|that)\b)")  # "it is likely that"
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'/ -]*?[A-Z]{2}[A-Z.'/ -]*|[A-Z][A-Za-z]+)"
                        r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([^)]{2,40}\))?\s*[-—–:]\s+")
 _WORD = re.compile(r"\S+")
@@ -65,6 +64,10 @@ class _Clause:
     text: str
     hits: list[Found]  # the clause's companies, its references added as they are found
     subject: str | None  # the slug of the company the clause starts with
+    body: int  # where the clause starts after its dateline
+
+    def starts_at(self, at: int) -> bool:
+        return not self.text[self.body:at].strip(" ,\"'\u2018\u201c")
 
 
 class ReferenceFinder:
@@ -83,10 +86,11 @@ class ReferenceFinder:
                 self._people[person.lower()] = company.slug if person.lower() not in self._people else ""
         self._person = (re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(self._people, key=len, reverse=True)))})\b",
                                    re.IGNORECASE) if self._people else None)
-        names = sorted(by_epithet, key=len, reverse=True)
-        self._epithet = (re.compile(rf"\bthe\s+{_MODIFIERS}({'|'.join(map(re.escape, names))})\b"
-                                    r"(?!-|\s+(?-i:[A-Z]))", re.IGNORECASE)
-                         if names else None)
+        names = "|".join(map(re.escape, sorted(by_epithet, key=len, reverse=True))) or "(?!)"  # (?!): none
+        epithet = rf"\bthe\s+{_MODIFIERS}(?P<name>{names})\b(?!-|\s+(?-i:[A-Z]))"
+        # every kind of reference in one pass: the group that matched says which
+        self._candidate = re.compile(rf"(?P<epithet>{epithet})|(?P<description>{_DESCRIPTION})|(?P<pronoun>{_ITS}|{_IT})",
+                                     re.IGNORECASE)
 
     def find(self, texts: list[str], found: list[list[Found]]) -> list[list[Found]]:
         """Each clause's hits with its references added, in the order of the text."""
@@ -96,7 +100,7 @@ class ReferenceFinder:
         previous: list[str] = []  # the last clause's subject, then its other companies
         out: list[list[Found]] = []
         for text, hits in zip(texts, found):
-            clause = _Clause(text, [hit for hit in hits if not hit.background], None)
+            clause = _Clause(text, [hit for hit in hits if not hit.background], None, _body_start(text))
             references = self._references(clause, named, previous)
             out.append(sorted([*hits, *references], key=lambda hit: hit.start) if references else hits)
             if clause.hits:
@@ -117,17 +121,13 @@ class ReferenceFinder:
             clause.hits = sorted([*clause.hits, reference], key=lambda hit: hit.start)
             made.append(reference)
 
-        if self._epithet is not None:
-            for match in self._epithet.finditer(clause.text):
-                slug = self._slug_of_epithet[match.group(1).lower()]
-                add(match.start(), match.end(), slug if slug in named else None)
-        clause.subject = _subject_of(clause.text, clause.hits)
-        candidates = [(match, _DESCRIPTION) for match in _DESCRIPTION.finditer(clause.text)]
-        candidates += [(match, _ITS) for match in _ITS.finditer(clause.text)]
-        candidates += [(match, _IT) for match in _IT.finditer(clause.text)]
-        for match, kind in sorted(candidates, key=lambda candidate: candidate[0].start()):
+        clause.subject = _subject_of(clause, clause.hits)
+        for match in self._candidate.finditer(clause.text):
             at = match.start()
-            if kind is _DESCRIPTION:
+            if match.lastgroup == "epithet":
+                slug = self._slug_of_epithet[match.group("name").lower()]
+                slug = slug if slug in named else None
+            elif match.lastgroup == "description":
                 slug = self._company_of_person(clause.text[:at], named) or _description_antecedent(clause, at, before)
                 if slug in self._established and _STARTUP.search(match.group(0)):
                     # "the start-up" is never Google: the previous clause's next company, if it names one
@@ -136,7 +136,7 @@ class ReferenceFinder:
             else:
                 slug = _pronoun_antecedent(clause, at, before)
             add(at, match.end(), slug)
-            if slug is not None and clause.subject is None and _starts_clause(clause.text, at):
+            if slug is not None and clause.subject is None and clause.starts_at(at):
                 clause.subject = slug
         return made
 
@@ -153,7 +153,7 @@ def _pronoun_antecedent(clause: _Clause, at: int, before: str | None) -> str | N
     the subject of that verb ("Scale AI said its chief executive would leave"). Elsewhere a pronoun
     stays a word: "Alphabet raises its dividend" needs no other reading, and "Alphabet backs
     Sutskever's startup, raising its valuation" would read wrong."""
-    if _starts_clause(clause.text, at):
+    if clause.starts_at(at):
         return before
     if _after_speech(clause.text, at):
         return clause.subject or (before if not _names_before(clause, at) else None)
@@ -162,7 +162,7 @@ def _pronoun_antecedent(clause: _Clause, at: int, before: str | None) -> str | N
 
 def _description_antecedent(clause: _Clause, at: int, before: str | None) -> str | None:
     """"the startup" and the like (the order of the module's docstring)."""
-    if _starts_clause(clause.text, at):
+    if clause.starts_at(at):
         return before if not _names_before(clause, at) else None
     if _after_speech(clause.text, at):
         return clause.subject or before
@@ -204,12 +204,11 @@ def _names_before(clause: _Clause, at: int) -> bool:
     return any(hit.start < at for hit in clause.hits)
 
 
-def _subject_of(text: str, hits: Iterable[Found]) -> str | None:
-    start = _body_start(text)
+def _subject_of(clause: _Clause, hits: Iterable[Found]) -> str | None:
     for hit in hits:
-        if text[hit.end:hit.end + 1] == "-":  # "Amazon-backed Anthropic": a descriptor
+        if clause.text[hit.end:hit.end + 1] == "-":  # "Amazon-backed Anthropic": a descriptor
             continue
-        if hit.start >= start and len(_WORD.findall(text[start:hit.start])) < SUBJECT_WORDS:
+        if hit.start >= clause.body and len(_WORD.findall(clause.text, clause.body, hit.start)) < SUBJECT_WORDS:
             return hit.slug
     return None
 
@@ -217,10 +216,6 @@ def _subject_of(text: str, hits: Iterable[Found]) -> str | None:
 def _body_start(text: str) -> int:
     dateline = _DATELINE.match(text)
     return dateline.end() if dateline else 0
-
-
-def _starts_clause(text: str, at: int) -> bool:
-    return not text[_body_start(text):at].strip(" ,\"'\u2018\u201c")
 
 
 _SPEECH_BEFORE = re.compile(rf"\b(?:{'|'.join(SPEECH)})(?:\s+(?:on|in|late|early)\s+\w+)?(?:\s+that)?\s+$", re.IGNORECASE)
