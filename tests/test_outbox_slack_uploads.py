@@ -52,6 +52,7 @@ async def digest_queued(engine) -> int:  # noqa: ANN001
 
 
 def sender_for(engine, settings, slack: SlackPlatform, clock: ManualClock) -> OutboxSender:  # noqa: ANN001
+    slack.clock = clock  # the adapter's rate-limit holds end when the outbox's Retry-After does
     return OutboxSender(engine, settings, {"slack": slack}, clock=clock, sleep=clock.sleep)
 
 

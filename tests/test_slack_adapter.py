@@ -11,6 +11,7 @@ import pytest
 from bot.messages import Attachment, Message
 from bot.platforms.contract import PermanentError, RateLimited, TransientError
 from bot.platforms.slack.adapter import EVENT_TYPE, SlackPlatform, keyed_filename
+from tests.delivery_support import ManualClock
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_fixtures import fake_slack  # noqa: F401
 from watchers.settings import load_settings
@@ -134,7 +135,7 @@ async def test_upload_returns_the_ts_of_the_file_message(slack: SlackPlatform, f
     assert fake_slack.messages(CHANNEL)[-1]["ts"] == ts
 
 
-@pytest.mark.parametrize("method, scope", [("chat.postMessage", "channel"), ("chat.update", "workspace")])
+@pytest.mark.parametrize("method, scope", [("chat.postMessage", "channel"), ("chat.update", "channel")])
 async def test_429_is_rate_limited_with_retry_after(slack: SlackPlatform, fake_slack: FakeSlack, method: str,  # noqa: F811
                                                     scope: str) -> None:
     parent = await slack.post(CHANNEL, Message(title="x"))
@@ -146,6 +147,122 @@ async def test_429_is_rate_limited_with_retry_after(slack: SlackPlatform, fake_s
             await slack.edit(CHANNEL, parent, Message(title="y"))
     assert (raised.value.retry_after, raised.value.scope, raised.value.workspace) == (7.0, scope, "T0FAKE0001")
     assert len(fake_slack.calls_to(method)) == (2 if method == "chat.postMessage" else 1)  # no retry by the SDK
+
+
+# --- what a 429 holds (bot/platforms/slack/limits.py) ----------------------------------------
+
+OTHERS = ("C0OTHER001", "C0OTHER002", "C0OTHER003", "C0OTHER004")
+
+
+@pytest.fixture
+def clocked(slack: SlackPlatform, fake_slack: FakeSlack) -> tuple[SlackPlatform, ManualClock]:  # noqa: F811
+    """The adapter with four more channels, its rate-limit holds measured on a manual clock."""
+    for n, channel in enumerate(OTHERS):
+        fake_slack.add_channel(channel, f"other-{n}")
+    clock = ManualClock()
+    slack.clock = clock
+    return slack, clock
+
+
+async def test_a_429_on_another_method_holds_that_method_not_posting(clocked, fake_slack: FakeSlack) -> None:  # noqa: F811, ANN001
+    slack, clock = clocked
+    parents = {c: await slack.post(c, Message(title="parent")) for c in (CHANNEL, OTHERS[0])}
+    fake_slack.fail_next("chat.update", status=429, retry_after=7)
+    with pytest.raises(RateLimited) as first:
+        await slack.edit(CHANNEL, parents[CHANNEL], Message(title="edited"))
+    assert (first.value.retry_after, first.value.scope) == (7.0, "channel")  # the outbox holds this channel
+    clock.advance(2)
+    with pytest.raises(RateLimited) as held:  # the method is held for the workspace: not sent to Slack
+        await slack.edit(OTHERS[0], parents[OTHERS[0]], Message(title="edited"))
+    assert (held.value.retry_after, held.value.scope, held.value.workspace) == (5.0, "channel", "T0FAKE0001")
+    assert len(fake_slack.calls_to("chat.update")) == 1
+    await slack.post(OTHERS[0], Message(title="posting goes on"))  # other methods are not held
+    clock.advance(5)
+    await slack.edit(OTHERS[0], parents[OTHERS[0]], Message(title="edited"))
+    assert fake_slack.messages(OTHERS[0])[0]["blocks"][0]["text"]["text"] == "edited"
+
+
+async def test_a_429_on_an_upload_step_holds_uploads_not_posting(clocked, fake_slack: FakeSlack) -> None:  # noqa: F811, ANN001
+    slack, clock = clocked
+    fake_slack.fail_next("files.getUploadURLExternal", status=429, retry_after=4)
+    with pytest.raises(RateLimited, match="files.getUploadURLExternal") as first:
+        await slack.upload(CHANNEL, Attachment("a.csv", b"x\n"))
+    assert first.value.scope == "channel"
+    with pytest.raises(RateLimited) as held:
+        await slack.upload(OTHERS[0], Attachment("b.csv", b"y\n"))
+    assert held.value.retry_after == 4.0 and len(fake_slack.calls_to("files.getUploadURLExternal")) == 1
+    await slack.post(OTHERS[0], Message(title="posting goes on"))
+    clock.advance(4)
+    assert await slack.upload(OTHERS[0], Attachment("b.csv", b"y\n"))
+
+
+async def test_a_post_429_in_one_channel_holds_only_that_channel(clocked, fake_slack: FakeSlack) -> None:  # noqa: F811, ANN001
+    slack, clock = clocked
+    for _ in range(3):  # the same channel again and again: its own limit, never the workspace's
+        fake_slack.fail_next("chat.postMessage", status=429, retry_after=5, channel=CHANNEL)
+        with pytest.raises(RateLimited) as raised:
+            await slack.post(CHANNEL, Message(title="too fast"))
+        assert raised.value.scope == "channel"
+        clock.advance(0.5)
+    await slack.post(OTHERS[0], Message(title="another channel posts at once"))
+    assert len(fake_slack.messages(OTHERS[0])) == 1
+
+
+async def test_three_channels_limited_within_two_seconds_hold_posting_in_the_workspace(
+        clocked, fake_slack: FakeSlack) -> None:  # noqa: F811, ANN001
+    slack, clock = clocked
+    parent = await slack.post(OTHERS[3], Message(title="parent"))
+    scopes = []
+    for channel in (CHANNEL, *OTHERS[:2]):
+        fake_slack.fail_next("chat.postMessage", status=429, retry_after=9, channel=channel)
+        with pytest.raises(RateLimited) as raised:
+            await slack.post(channel, Message(title="x"))
+        scopes.append(raised.value.scope)
+        clock.advance(0.9)  # the third 429 comes 1.8 s after the first
+    assert scopes == ["channel", "channel", "workspace"]
+    posts = len(fake_slack.calls_to("chat.postMessage"))
+    with pytest.raises(RateLimited) as held:  # a fourth channel: held here, nothing sent to Slack
+        await slack.post(OTHERS[2], Message(title="y"))
+    assert (held.value.scope, held.value.workspace) == ("workspace", "T0FAKE0001")
+    assert held.value.retry_after == pytest.approx(9 - 0.9)
+    assert len(fake_slack.calls_to("chat.postMessage")) == posts
+    await slack.edit(OTHERS[3], parent, Message(title="edits go on"))
+    clock.advance(9)
+    await slack.post(OTHERS[2], Message(title="y"))
+    assert len(fake_slack.messages(OTHERS[2])) == 1
+
+
+async def test_three_channels_limited_further_apart_stay_per_channel(clocked, fake_slack: FakeSlack) -> None:  # noqa: F811, ANN001
+    slack, clock = clocked
+    for channel in (CHANNEL, *OTHERS[:3]):
+        fake_slack.fail_next("chat.postMessage", status=429, retry_after=9, channel=channel)
+        with pytest.raises(RateLimited) as raised:
+            await slack.post(channel, Message(title="x"))
+        assert raised.value.scope == "channel"
+        clock.advance(1.1)  # any three of them span more than 2 s
+    await slack.post(OTHERS[3], Message(title="posting goes on"))
+
+
+async def test_a_token_rejected_while_running_makes_health_say_why(slack: SlackPlatform,
+                                                                  fake_slack: FakeSlack) -> None:  # noqa: F811
+    fake_slack.fail_next("chat.postMessage", error="token_revoked")
+    with pytest.raises(PermanentError):
+        await slack.post(CHANNEL, Message(title="x"))
+    health = await slack.health()
+    assert not health.ok and health.detail == "token_revoked: the bot token was revoked"
+    fake_slack.fail_next("chat.postMessage", status=500)  # no answer about the token: still not ok
+    with pytest.raises(TransientError):
+        await slack.post(CHANNEL, Message(title="x"))
+    assert not (await slack.health()).ok
+    await slack.post(CHANNEL, Message(title="the token works again"))
+    assert (await slack.health()).ok
+    fake_slack.fail_next("chat.postMessage", error="token_revoked")
+    with pytest.raises(PermanentError):
+        await slack.post(CHANNEL, Message(title="x"))
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")  # Slack took the token to say this
+    with pytest.raises(PermanentError):
+        await slack.post(CHANNEL, Message(title="x"))
+    assert (await slack.health()).ok
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

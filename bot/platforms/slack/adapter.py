@@ -6,12 +6,17 @@ clicks become Requests and feedback calls (commands.py), Slack's errors become t
 three kinds.
 
 - Every Web API call goes to SLACK_API_URL; the SDK's retry handlers are off, so a 429 reaches
-  the outbox as RateLimited (Retry-After; scope "channel" for chat.postMessage, whose limit is
-  about one message a second per channel; "workspace" for other methods, whose tiers are per
-  workspace), 5xx and timeouts as TransientError, and the codes in PERMANENT as PermanentError.
+  the outbox as RateLimited with its Retry-After, 5xx and timeouts as TransientError, and the
+  codes in PERMANENT as PermanentError. What a 429 holds (limits.py): on chat.postMessage, the
+  channel, or, when 3 channels get one within 2 s, posting in the whole workspace; on any other
+  method, that method for the workspace, not every call.
+- A rejected token met while running (invalid_auth, token_revoked, account_inactive, not_authed)
+  makes `health()` not ok with the reason, so /healthz answers 503 naming Slack, until Slack
+  takes the token again (a call succeeds, or fails for a channel's reason).
 - HTTP mode (no SLACK_APP_TOKEN): POST /slack/events on our aiohttp app on PORT, dispatched to
   bolt, which checks the signature and its age (5 minutes); a replay of a request already seen
-  in that window is refused here (per process).
+  in that window is refused by every replica: the signatures seen are kept in the shared
+  database (bot/platforms/replay.py; this process's memory only when there is no database).
 - Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp AsyncSocketModeHandler; its
   apps.connections.open goes to SLACK_API_URL too.
 - Exactly once: every post carries metadata {"event_type": "vendorwatch_message",
@@ -32,7 +37,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from typing import Any, Awaitable
+from datetime import datetime
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -47,7 +53,9 @@ from bot.platforms.contract import (CommandHandler, Health, Pace, PermanentError
                                     TransientError)
 from bot.platforms.replay import ReplayGuard
 from bot.platforms.slack.commands import register_handlers
+from bot.platforms.slack.limits import POST_METHOD, RateLimits
 from bot.platforms.slack.render import render_message
+from watchers.storage.types import utcnow
 
 log = logging.getLogger("vendorwatch.slack")
 
@@ -56,6 +64,7 @@ COMMAND_DEADLINE_SECONDS = 2.5  # Slack wants the ack within 3 s
 API_TIMEOUT_SECONDS = 10
 HISTORY_PAGES = 2  # find_sent reads the newest 2 x 200 messages of a channel (all of a thread's first 1000)
 SOCKET_CONNECT_SECONDS = 15
+UPLOAD_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal")  # files_upload_v2's Web API calls
 
 PERMANENT = {
     "channel_not_found": "the channel was deleted, or the bot cannot see it",
@@ -69,6 +78,7 @@ PERMANENT = {
     "restricted_action": "a workspace setting forbids the bot to post there",
     "ekm_access_denied": "the workspace's administrators denied access",
 }
+AUTH_FAILURES = ("invalid_auth", "token_revoked", "account_inactive", "not_authed")  # the token, not the channel
 START_FAILURES = {
     "invalid_auth": "Slack rejected the bot token (invalid_auth)",
     "token_revoked": "Slack says the bot token was revoked (token_revoked)",
@@ -96,8 +106,16 @@ def _permanent_reason(code: str, needed: str | None = None) -> str:
     return f"{reason} ({needed})" if needed else reason
 
 
+def failed_method(exc: BaseException, method: str) -> str:
+    """The Web API method a failed call really called: files_upload_v2 is three calls under one name."""
+    api_url = str(getattr(getattr(exc, "response", None), "api_url", "") or "")
+    name = api_url.rstrip("/").rsplit("/", 1)[-1]
+    return name if name.startswith(("files.", "chat.", "conversations.", "users.", "auth.")) else method
+
+
 def slack_error(exc: BaseException, method: str, *, workspace: str | None) -> PlatformError:
-    """One of the contract's three errors for a failed Web API call."""
+    """One of the contract's three errors for a failed Web API call (a 429's scope: the channel,
+    widened by `SlackPlatform.call` from what limits.RateLimits knows)."""
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = getattr(response, "status_code", 200)
@@ -111,8 +129,7 @@ def slack_error(exc: BaseException, method: str, *, workspace: str | None) -> Pl
                 retry_after = max(1.0, float(raw))
             except (TypeError, ValueError):
                 retry_after = 1.0
-            scope = "channel" if method == "chat.postMessage" else "workspace"
-            return RateLimited(retry_after, f"Slack {method} rate limited", scope=scope, workspace=workspace)
+            return RateLimited(retry_after, f"Slack {method} rate limited", scope="channel", workspace=workspace)
         if status >= 500:
             return TransientError(f"Slack {method} answered HTTP {status} ({code or 'no error code'})")
         if code in PERMANENT:
@@ -130,8 +147,12 @@ class SlackPlatform:
     uploads_separately = True  # files.getUploadURLExternal / completeUploadExternal, after the message
 
     def __init__(self, *, settings: Any, engine: Any = None, commands: Any = None,
-                 command_deadline: float = COMMAND_DEADLINE_SECONDS, api_timeout: float = API_TIMEOUT_SECONDS):
+                 command_deadline: float = COMMAND_DEADLINE_SECONDS, api_timeout: float = API_TIMEOUT_SECONDS,
+                 clock: Callable[[], datetime] = utcnow):
         self.settings = settings
+        self.clock = clock  # the time rate-limit holds are measured in (the outbox's clock in tests)
+        self.limits = RateLimits()
+        self._auth_problem: str | None = None  # the token rejected by a call while running
         self.engine = engine
         self.pace = Pace(channel_seconds=float(settings.slack_pace_seconds))
         handle = getattr(commands, "handle", commands)
@@ -229,6 +250,8 @@ class SlackPlatform:
         if self._identity is None or self._problem is not None:
             return Health(connected=False, authenticated=self._identity is not None,
                           identity=self.identity if self._identity else None, detail=self._problem or "not started")
+        if self._auth_problem is not None:
+            return Health(connected=True, authenticated=False, identity=self.identity, detail=self._auth_problem)
         connected = True
         if self.socket_mode:
             connected = self._socket is not None and await self._socket.client.is_connected()
@@ -260,13 +283,37 @@ class SlackPlatform:
     def render(self, message: Message) -> dict[str, Any]:
         return render_message(message)
 
-    async def call(self, method: str, coro: Awaitable[Any]) -> Any:
+    async def call(self, method: str, coro: Awaitable[Any], *, channel: str | None = None,
+                   methods: tuple[str, ...] = ()) -> Any:
+        """Await one Web API call (`methods`: every method it makes, when more than one), unless a
+        429 holds one of them; every failure becomes one of the contract's three kinds."""
+        now = self.clock()
+        for name in methods or (method,):
+            wait = self.limits.held(name, now)
+            if wait is not None:
+                getattr(coro, "close", lambda: None)()  # never sent: no "never awaited" warning
+                scope = "workspace" if name == POST_METHOD else "channel"
+                raise RateLimited(wait, f"Slack {name} held for {wait:.1f} s after a 429", scope=scope,
+                                  workspace=self.team_id)
         try:
-            return await coro
+            response = await coro
         except PlatformError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one of the three kinds
-            raise slack_error(exc, method, workspace=self.team_id) from exc
+            actual = failed_method(exc, method)
+            error = slack_error(exc, actual, workspace=self.team_id)
+            if isinstance(error, RateLimited):
+                scope = self.limits.limited(actual, channel, error.retry_after, self.clock())
+                error.scope = scope  # type: ignore[assignment]
+                if error.scope == "workspace":
+                    log.warning("Slack's workspace-wide chat.postMessage limit: posting held for %.1f s",
+                                error.retry_after, extra={"platform": "slack", "channel": channel})
+            elif isinstance(error, PermanentError):  # Slack judged the token: rejected it, or took it
+                auth_failed = error.reason.split(":")[0] in AUTH_FAILURES
+                self._auth_problem = error.reason if auth_failed else None
+            raise error from exc
+        self._auth_problem = None
+        return response
 
     async def post(self, channel: str, message: Message, *, thread: str | None = None,
                    key: str | None = None) -> str:
@@ -281,12 +328,13 @@ class SlackPlatform:
             kwargs["thread_ts"] = thread
             if message.flag:  # a new event type on the story: also shown in the channel
                 kwargs["reply_broadcast"] = True
-        response = await self.call("chat.postMessage", self.client.chat_postMessage(**kwargs))
+        response = await self.call(POST_METHOD, self.client.chat_postMessage(**kwargs), channel=channel)
         return str(response["ts"])
 
     async def edit(self, channel: str, message_id: str, message: Message, *, thread: str | None = None) -> None:
         payload = self.render(message)
-        await self.call("chat.update", self.client.chat_update(channel=channel, ts=message_id, **payload))
+        await self.call("chat.update", self.client.chat_update(channel=channel, ts=message_id, **payload),
+                        channel=channel)
 
     async def upload(self, channel: str, attachment: Attachment, *, thread: str | None = None,
                      key: str | None = None) -> str:
@@ -295,7 +343,8 @@ class SlackPlatform:
                                   "title": attachment.title or attachment.filename}
         if thread:
             kwargs["thread_ts"] = thread
-        response = await self.call("files.completeUploadExternal", self.client.files_upload_v2(**kwargs))
+        response = await self.call("files.completeUploadExternal", self.client.files_upload_v2(**kwargs),
+                                   channel=channel, methods=UPLOAD_METHODS)
         files = response.get("files") or [response.get("file") or {}]
         shares = (files[0] or {}).get("shares") or {}
         for kind in ("public", "private"):
@@ -317,7 +366,7 @@ class SlackPlatform:
                 coro = self.client.conversations_replies(channel=channel, ts=thread, limit=200,
                                                          include_all_metadata=True, cursor=cursor)
                 method = "conversations.replies"
-            response = await self.call(method, coro)
+            response = await self.call(method, coro, channel=channel)
             for found in response.get("messages") or []:
                 if self.bot_user_id is not None and found.get("user") not in (self.bot_user_id, None):
                     continue
