@@ -5,12 +5,14 @@ It upgrades the schema, then runs until SIGINT or SIGTERM:
   started first: a platform that cannot start (bad credentials) ends the run with one clear
   line and exit status 1;
 - HTTP on PORT: /healthz, /metrics (bot.web), and the platforms' own routes (Slack's events);
-- one APScheduler AsyncIOScheduler with four jobs: the poll tick (watchers.poller: due feeds ->
-  items -> stories), the delivery tick (new story items -> outbox rows (bot.delivery.fanout) ->
-  platforms (bot.delivery.outbox)), the weekly digest cron (bot.digest.job), the daily
-  retention prune (watchers.storage.retention, when RETENTION_DAYS is not 0) and, with
-  WEBSUB_CALLBACK_URL set, the WebSub subscriber (watchers.feeds.websub_job) with its callback
-  routes (bot.websub_routes): a pushed body is filed and delivered at once, as a poll's.
+  /healthz watches the poll tick's heartbeat to tell a scheduler whose jobs stopped running;
+- one APScheduler AsyncIOScheduler with these jobs: the poll tick and its feed-lease renewal
+  (watchers.poller: due feeds -> items -> stories), the delivery tick (new story items ->
+  outbox rows (bot.delivery.fanout) -> platforms (bot.delivery.outbox)), the weekly digest cron
+  (bot.digest.job), the daily retention prune (watchers.storage.retention, when RETENTION_DAYS
+  is not 0) and, with WEBSUB_CALLBACK_URL set, the WebSub subscriber (watchers.feeds.websub_job)
+  with its callback routes (bot.websub_routes): a pushed body is filed and delivered at once, as
+  a poll's.
 
 On a signal it stops taking new work, lets the poll and the send under way finish, hands back
 what it had claimed (feed leases, outbox claims) and exits 0 within 10 s.
@@ -39,7 +41,7 @@ from bot.platforms.console import ConsolePlatform
 from bot.platforms.contract import Platform, PlatformError
 from bot.metrics import BotMetrics
 from bot.version import version
-from bot.web import HttpServer, build_http_app
+from bot.web import Heartbeat, HttpServer, build_http_app
 from bot.websub_routes import add_websub_routes
 from watchers.orchestrator import Orchestrator
 from watchers.feeds.websub_job import WebSubSubscriber
@@ -121,8 +123,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 class Bot:
     """The parts of `run`, started in order and stopped in reverse."""
 
-    def __init__(self, settings: Settings, engine: Any):
+    def __init__(self, settings: Settings, engine: Any, *, stale_after: float | None = None):
+        """`stale_after`: seconds without a poll tick before /healthz calls the scheduler stalled
+        (None: bot.web's default, a few ticks and at least SCHEDULER_STALE_FLOOR_SECONDS)."""
         self.settings = settings
+        self.stale_after = stale_after
         self.engine = engine
         self.metrics = BotMetrics()
         self.platforms: dict[str, Platform] = {}
@@ -162,7 +167,10 @@ class Bot:
         if not await self._start_platforms():
             return False
         await self._log_start()
-        http_app = build_http_app(self.engine, self.metrics, self.platforms, self.scheduler)
+        self.poller = Poller(self.orchestrator, on_outcome=self._count_poll)
+        poller = self.poller
+        heartbeat = Heartbeat.of(lambda: poller.last_tick_at, poller.tick_seconds, self.stale_after)
+        http_app = build_http_app(self.engine, self.metrics, self.platforms, self.scheduler, heartbeat)
         for platform in self.platforms.values():
             platform.add_routes(http_app)
         if settings.websub_callback_url:  # hubs push to /websub/{token}: filed at once, delivered at once
@@ -180,7 +188,6 @@ class Bot:
         self._closers.append(self._stop_scheduler)
         self.scheduler.add_job(self._delivery_round, "interval", seconds=DELIVERY_TICK_SECONDS, id=DELIVERY_JOB_ID,
                                coalesce=True, max_instances=1, misfire_grace_time=None, next_run_time=utcnow())
-        self.poller = Poller(self.orchestrator, on_outcome=self._count_poll)
         await self.poller.start(self.scheduler)
         self.digest_job = DigestJob(self.engine, settings, self.registry)
         self.digest_job.start(self.scheduler)
@@ -214,7 +221,8 @@ class Bot:
         return True
 
     async def _stop_scheduler(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:  # it may have stopped already (what /healthz reports)
+            self.scheduler.shutdown(wait=False)
 
     def _count_poll(self, outcome: Any) -> None:
         self.metrics.poll(outcome)

@@ -16,6 +16,10 @@ covers a whole poll without renewal) and a second job renews those it holds ever
 RENEW_SECONDS: a live replica keeps its feeds however slow a poll is, a dead one's feeds are free
 again LEASE_SECONDS after its last renewal (and taken over by the next tick of another replica).
 
+Heartbeat: `last_tick_at` (time.monotonic) is set when a tick begins and when it ends, failed or
+not, so that /healthz can tell a scheduler whose jobs stopped running (paused, or a tick hung)
+from one that runs: the gap between two marks is at most a tick's interval or its duration.
+
 `stop()` ends ticking at once, hands back the leases of feeds not yet started, gives polls under
 way a short grace period to finish and cancels (and hands back) the rest: the process can exit
 within seconds of SIGTERM, and another replica picks up the handed-back feeds.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
@@ -67,6 +72,7 @@ class Poller:
         self._stopping = False
         self._stopped = asyncio.Event()  # wakes the workers waiting for a feed's due time
         self._tick_lock = asyncio.Lock()
+        self.last_tick_at: float | None = None  # time.monotonic() of the last tick's start or end
 
     @property
     def running(self) -> bool:
@@ -79,6 +85,7 @@ class Poller:
         self._worker_tasks = [asyncio.create_task(self._worker(), name=f"feed-worker-{n}")
                               for n in range(self.workers)]
         self._scheduler = scheduler
+        self.last_tick_at = time.monotonic()  # the first tick is due at once; until it runs, count from here
         self.orchestrator.lease_seconds = min(self.orchestrator.lease_seconds, LEASE_SECONDS)
         logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunFilter())
         scheduler.add_job(self.renew_leases, "interval", seconds=RENEW_SECONDS, id=RENEW_JOB_ID,
@@ -92,6 +99,7 @@ class Poller:
         """Lease due feeds for the free workers; returns how many were queued."""
         if self._stopping:
             return 0
+        self.last_tick_at = time.monotonic()
         async with self._tick_lock:
             queued = 0
             try:
@@ -114,6 +122,8 @@ class Poller:
                 raise
             except Exception:  # noqa: BLE001 - a database hiccup must not end the ticker
                 log.exception("poll tick failed")
+            finally:
+                self.last_tick_at = time.monotonic()
             return queued
 
     async def renew_leases(self) -> int:
