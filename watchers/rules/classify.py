@@ -58,21 +58,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
+from watchers.models import Classification, Event, LearnedDecision, Mention
+from watchers.rules.background import BACKGROUND_CUE, without_background_roles
+from watchers.rules.clause_words import ClauseWords
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
+from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
 from watchers.rules.learned import EventModel, explain_decision, load_event_model
 from watchers.rules.match import Found, Matcher
-from watchers.models import Classification, Event, LearnedDecision, Mention
 from watchers.rules.reading import ItemReading
 from watchers.rules.references import ReferenceFinder, slot_form
 from watchers.rules.registry import Company, Registry, load_registry
-from watchers.rules.background import BACKGROUND_CUE, without_background_roles
-from watchers.rules.clause_words import ClauseWords
 from watchers.rules.rulebook import PERSON_SLOT, TOKEN, Rule, load_rules
-
-_T = TypeVar("_T")
 from watchers.rules.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
 
+_T = TypeVar("_T")
 
 @dataclass(slots=True)
 class _RuleMatch:
@@ -242,7 +241,7 @@ class RulesEngine:
                 continue
             if not tokens and not (rule.uses_primary or rule.uses_people):
                 continue  # its company slots have nothing to bind
-            if rule.unless is not None and rule.unless.search(slot_text) and not (
+            if rule.unless is not None and rule.unless.search(slot_text) and not (  # a primary rule: no other company
                     rule.uses_primary and slots.names_primary_only(slot_text)):
                 continue
             for regex, needs in zip(rule.patterns, rule.needs):
@@ -377,8 +376,7 @@ class _ItemSlots:
         self.tokens, self.by_token, self.primary, self.people = tokens, by_token, primary, people
 
     def names_primary_only(self, slot_text: str) -> bool:
-        """Whether every company of a clause is the primary one ("... a hard moment for the company"): a
-        rule on the primary company stays off clauses naming another."""
+        """Whether every company of a clause is the primary one ("a hard moment for the company")."""
         return all(self.by_token[token.group(0)] == self.primary for token in TOKEN.finditer(slot_text))
 
     def slugs(self, match: re.Match, slot: str | None) -> list[str | None]:

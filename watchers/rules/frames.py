@@ -36,7 +36,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    c. passive voice (a participle after a form of be or get, or right before "by" in a headline)
       swaps them: the company before the trigger takes the frame's patient role, "by" its agent;
    d. the company before the trigger (walking back up to BEFORE_REACH words, over an apposition
-      between commas, never past a stop word, a verb of saying (`SPEECH`: "X's CEO says ...") or
+      between commas, never past a stop word, a verb of saying (`SPEECH`: "X's CEO says ...", but
+      for a person frame "X says consumer chief Y will leave", a role word and a name and no company after it) or
       after a preposition) takes the `agent` role; for a noun only when possessive ("X's
       acquisition"), adjacent ("X layoffs") or joined by a `before` word ("X signs deal"); for
       an `agent_is_person` frame only when a company after the trigger was bound ("Microsoft's
@@ -325,7 +326,8 @@ class FrameReader:
             word = words[k]
             if word.text in self.lexicon.stops or word.text in BREAKS:
                 break
-            if word.text in SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they"):
+            if word.text in SPEECH and k + 1 < at and words[k + 1].text not in ("it", "its", "that", "they") \
+                    and not self._own_person_said(words, k, at, trigger):
                 break  # "X's CEO says more founders are looking to be acquired": what is said has its own subject
             if k == at - 1 and word.capital and word.company is None:
                 # a list ending in an untracked name right before the trigger: "OpenAI, SoftBank team up"
@@ -347,6 +349,10 @@ class FrameReader:
                     continue
                 if apposition and words[apposition[-1]].possessive:
                     return apposition[-1:], []
+                if not apposition and opening > 0:  # a person's name: "Amazon's consumer chief, Dave Clark, to leave"
+                    k = opening - 1
+                    floor = max(-1, k - 6)
+                    continue
                 break
             if word.company is not None:
                 group = [k]
@@ -363,6 +369,13 @@ class FrameReader:
                 return group, apposition
             k -= 1
         return [], apposition
+
+    def _own_person_said(self, words: list[Word], said: int, at: int, trigger: Trigger) -> bool:
+        """Whether a company says that one of its people moves: "Amazon says consumer chief Jeff Wilke will
+        leave" (a person frame; after the verb of saying a role word and a name, no company)."""
+        between = words[said + 1:at]
+        return trigger.frame.person and len(between) <= 8 and not any(w.company is not None for w in between) \
+            and any(w.text in self.lexicon.roles and after.capital for w, after in zip(between, between[1:]))
 
     def _joins_as_role(self, words: list[Word], end: int) -> bool:
         """Whether the trigger is followed by "as" and a role ("Microsoft's X joins as VP of AI"): the person
