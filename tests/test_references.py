@@ -100,3 +100,10 @@ def test_an_epithet_counts_only_where_the_company_is_named() -> None:
     engine = RulesEngine(registry, [])
     texts = ["AMD wins order", "The chipmaker said it will ship in May."]
     assert not [hit for hits in engine.references.find(texts, engine.matcher.find(texts)) for hit in hits]
+
+
+@pytest.mark.parametrize("summary", ["Last year, OpenAI and Microsoft were hit with a similar suit.",
+                                     "In November, Anthropic partnered with Palantir and Amazon.",
+                                     "Back in 2019, Microsoft invested $1 billion in OpenAI."])
+def test_a_sentence_opening_on_a_past_time_tells_earlier_news(engine: RulesEngine, summary: str) -> None:
+    assert events(engine, "Nvidia sued by authors over NeMo", summary) <= {("legal", "nvidia", None)}

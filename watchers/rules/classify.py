@@ -14,9 +14,10 @@ How an item is read, in this order (the semantics, stated once):
    or descriptor of someone else, a comparison, the time of other news): there the company
    stays a company of the item but takes no role in its events. The primary company is the
    first token of the title.
-4. No event is told by a commentary headline (`_COMMENTARY`: the whole item), a question, a
-   condition, a running total or an outlet's disclosure of its own ties (`_no_event_told`: that
-   clause), nor by a clause that denies one ("denies talks"): denial drops every event of its clause.
+4. No event is told by a commentary headline (`untold.COMMENTARY`: the whole item), a question, a
+   condition, a running total, an outlet's disclosure of its own ties or a sentence opening on a
+   past time ("Last year, ...": `untold.tells_no_event`, that clause), nor by a clause that
+   denies one ("denies talks"): denial drops every event of its clause.
 5. Rules (seeds/rules.toml) are tried in file order on every clause whose text holds one of the
    rule's triggers as whole words (one Aho-Corasick pass finds them all, clause_words.py), in
    the rule's scope (title, summary, any), naming a company (or, for rules on the primary
@@ -33,7 +34,7 @@ How an item is read, in this order (the semantics, stated once):
    subject is a known customer of the counterparty (and not the reverse), or the subject is a
    lab and the counterparty a vendor, the two are swapped (`_orient`). An event whose
    counterparty slot bound only its own subject ("Google replaces Gemini") is dropped, and so
-   is one whose own words hedge it (`_HEDGE`: could, not, tried to, held talks).
+   is one whose own words hedge it (`untold.HEDGE`: could, not, tried to, held talks).
 6. Conflicts among the rules' events: a rule's `overrides` drop events of the listed types for
    the same subject found in the same clause; the first event of each (type, subject,
    counterparty) wins (title clauses come first, then earlier rules); an event without a
@@ -70,6 +71,7 @@ from watchers.rules.references import ReferenceFinder, slot_form
 from watchers.rules.registry import Company, Registry, load_registry
 from watchers.rules.rulebook import PERSON_SLOT, TOKEN, Rule, load_rules
 from watchers.rules.textnorm import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, clean, sentences, strip_outlet
+from watchers.rules.untold import COMMENTARY, hedged, tells_no_event
 
 _T = TypeVar("_T")
 
@@ -154,20 +156,20 @@ class RulesEngine:
         primary = next((reading.by_token[found.group(0)] for slot_text in slot_texts[:titles]
                         for found in TOKEN.finditer(slot_text)), None)
         slots = _ItemSlots(tokens, reading.by_token, primary, self._people)
-        commentary = bool(_COMMENTARY.search(texts[0])) if titles else False
+        commentary = bool(COMMENTARY.search(texts[0])) if titles else False
         rule_matches: list[_RuleMatch] = []
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
-            if commentary or _no_event_told(text):
+            if commentary or tells_no_event(text):
                 continue
             where = "title" if index < titles else "summary"
             rule_matches.extend(made for made in self._clause_events(text, slot_text, where, slots)
-                         if not _hedged(_render(made.match.group(0), tokens)))
+                         if not hedged(_render(made.match.group(0), tokens)))
         events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
         learned: list[LearnedDecision] = []
         # a title that tells no event (a question, a condition) tells none to the learned model either
-        if self.learned is not None and not commentary and not (titles and _no_event_told(texts[0])):
+        if self.learned is not None and not commentary and not (titles and tells_no_event(texts[0])):
             events, learned = self.learned.revise(reading, events)
             if self.frames is not None and learned:
                 events, learned = self._worded(events, learned, slot_texts)
@@ -193,7 +195,7 @@ class RulesEngine:
         made: dict[tuple[str, str, str | None], Event] = {}
         slug_of = lambda n: tokens[n].slug  # noqa: E731
         for index, (text, slot_text) in enumerate(zip(texts, slot_texts)):
-            if "\u27e6" not in slot_text or _no_event_told(text):
+            if "\u27e6" not in slot_text or tells_no_event(text):
                 continue
             # every event a frame makes is of a type it triggers, for a company of the clause: none is
             # new when the rules found them all
@@ -212,7 +214,7 @@ class RulesEngine:
                 if (event.type, event.subject) in known or key in made:
                     continue
                 evidence = _render(slot_text[frame_event.start:frame_event.end], tokens).strip()
-                if _hedged(evidence):
+                if hedged(evidence):
                     continue
                 event.rule, event.confidence = f"frame.{frame_event.frame.id}", 0.8
                 event.status = extract_status(text, evidence, status)
@@ -310,44 +312,6 @@ _TITLE_CLAUSES = re.compile(r"; |(?<=\?) ")
 # the locked test half were one in three wrong (evaluation/README.md); a customer loss is often told in words the
 # lexicon lacks ("the cancellation of its contract"), and there the model is right
 _LEARNED_NEEDS_WORD = frozenset({"legal"})
-
-# A headline that announces commentary, not news: "Opinion: ...", "Analysis | ...", "Inside ...",
-# "A look back at ...", "The case for ...", "... explained"
-_COMMENTARY = re.compile(r"^(?:opinion|analysis|commentary|column|explainer|editorial|podcast)\s*[:|\-\u2014]"
-                         r"|^(?:inside|a look back at|lessons from|the rise and fall of|the case (?:for|against)|in defen[cs]e of)\b"
-                         r"|,? explained$", re.I)
-# Hedges inside an event's own words: a possibility, an attempt, an intention, a negation or talks that are over
-# ("Amazon might invest", "Meta tried to acquire", "Amazon aims to reduce reliance on Nvidia", "Meta weighs
-# investment in Scale AI", "Meta couldn't buy", "Meta is not cutting ties", "Meta held talks to buy"). A
-# non-renewal is itself the event.
-_HEDGE = re.compile(r"\b(?:could|might|would|should|may|\w+n't|cannot|not|never|tried|tries|attempted|failed|"
-                    r"aims?|aiming|hopes?|hoping|wants?|wanting|intends?|intending|weigh(?:s|ing)?|mull(?:s|ing)?|"
-                    r"consider(?:s|ing)?|"
-                    r"refused|rejected|declined|turned down|rebuffed|(?:held|had|was in|were in) (?:\w+ )?talks)\b"
-                    r"(?! renew| to renew| extend)", re.I)
-
-
-# A running total, not a new round: "has raised $20 billion to date", "has invested $13 billion since 2019"
-_CUMULATIVE = re.compile(r"\b(?:has|have)\s+(?:\w+\s+){0,2}?(?:raised|invested|received)\b.*"
-                         r"\b(?:since\s+(?:\d{4}|its|it\s+was)|to\s+date|so\s+far)\b", re.I)
-
-
-# An outlet's disclosure of its own ties, a standing line under its articles: "(Disclosure: Ziff Davis,
-# ZDNET's parent company, filed a lawsuit against OpenAI ...)", "ZDNET's parent Ziff Davis discloses it sued OpenAI"
-_DISCLOSURE = re.compile(r"^\(?disclosure\s*:|\bparent(?:\s+company)?\b[^;]{0,40}\bdisclos(?:es|ed)\b", re.I)
-
-
-def _no_event_told(clause: str) -> bool:
-    """A question, a condition, a running total or an outlet's disclosure ("Will Meta drop Scale AI?",
-    "If OpenAI buys Chrome, ...", "Microsoft has invested $13 billion in OpenAI since 2019")."""
-    return clause.endswith("?") or clause[:8].lower().startswith(("if ", "what if ", "unless ")) or (
-        " ha" in clause and bool(_CUMULATIVE.search(clause))) or (
-        "isclos" in clause and bool(_DISCLOSURE.search(clause)))
-
-
-def _hedged(evidence: str) -> bool:
-    return bool(_HEDGE.search(evidence))
-
 
 def _fmt(value: object) -> str:
     if isinstance(value, float) and value >= 1e6:
