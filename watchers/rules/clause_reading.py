@@ -18,6 +18,8 @@ BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
 RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
                        "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
                        "subsidiary", "affiliate", "spinoff", "spin-off"})
+# "Y's largest customer", "Facebook's No. 1 advertiser": Y is the vendor of the one described
+CUSTOMER_NOUNS = frozenset({"customer", "client", "advertiser", "buyer"})
 # nouns of a company's kind that stand right before its name ("AI startup Hugging Face")
 KINDS = frozenset({"startup", "start-up", "firm", "company", "maker", "developer", "lab", "giant", "app", "platform",
                    "provider", "outsourcer", "chipmaker", "unicorn", "group", "vendor", "supplier", "contractor"})

@@ -42,7 +42,7 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       acquisition"), adjacent ("X layoffs") or joined by a `before` word ("X signs deal"); for
       an `agent_is_person` frame only when a company after the trigger was bound ("Microsoft's
       X joins Apple", not "OpenAI's CEO joins a keynote");
-   e. an apposition "Y's largest customer" next to the agent names the vendor of a customer loss;
+   e. an apposition "Y's largest customer" (`CUSTOMER_NOUNS`) names the vendor of a customer loss;
    f. the registry, for a customer loss only where the words leave a role open (words first, then
       the clause's companies, then the title's; the order: registry_roles.customer_loss_roles):
       the vendor from kinds and known customers, the customer from known relations. Only an
@@ -63,9 +63,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
-                                           PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS, SPEECH, Word, follows,
-                                           next_in_list, previous_in_list, title_case, words_of)
+from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, CUSTOMER_NOUNS, DETERMINERS,
+                                           KINDS, LIST_JOINS, PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS,
+                                           SPEECH, Word, follows, next_in_list, previous_in_list, title_case,
+                                           words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -247,7 +248,7 @@ class FrameReader:
         # e.: "X, Y's largest customer, ends ..." names the vendor
         if frame.type == "customer_loss" and not bound["subject"] and apposition:
             vendors = [words[k].company for k in apposition if words[k].possessive
-                       and any(w.text in ("customer", "client") for w in words[k + 1:k + 4])]
+                       and any(w.text in CUSTOMER_NOUNS for w in words[k + 1:k + 6])]
             bound["subject"].extend(vendors)
         # f.: the registry names the vendor of a customer loss, or its customer
         if frame.type == "customer_loss":
@@ -348,6 +349,9 @@ class FrameReader:
                     floor = max(-1, k - 6)
                     continue
                 if apposition and words[apposition[-1]].possessive:
+                    # "Disney, Facebook's No. 1 advertiser, slashes spend": the vendor of its customer (step e)
+                    if any(w.text in CUSTOMER_NOUNS for w in words[apposition[-1] + 1:k]):
+                        return [], apposition
                     return apposition[-1:], []
                 if not apposition and opening > 0:  # a person's name: "Amazon's consumer chief, Dave Clark, to leave"
                     k = opening - 1
