@@ -38,6 +38,8 @@ CASES = [
     ("an advertiser in apposition", "Disney, Facebook's No. 1 advertiser, slashes spend", {("customer_loss", "meta", None)},
      None),
     ("price cuts are no loss", "Nvidia cuts prices of its chips", set(), None),
+    ("staff banned from using, passive", "Microsoft employees are banned from using DeepSeek",
+     {("customer_loss", "deepseek", "microsoft")}, None),
     ("a team closed", "Apple to shutter 121-person Southern California AI team in reorganization",
      {("layoffs", "apple", None)}, None),
     ("a product shut is no layoff", "Google shuts down Stadia game streaming service", set(), None),
