@@ -14,14 +14,14 @@ from watchers.rules.classify import RulesEngine
 from watchers.settings import default_seeds_dir
 
 # (F1 of type and subject, look-alike alarms at most), less a margin, as measured at the end of issue
-# 11's work of 2026-12-05 on the corpus with its fresh blind batch (dev half 562 items, test half 519):
-# dev 0.87 / 0.06 (the learned model is trained on the development half), test 0.70 / 0.19, shared
-# 1.00 / 0.00. The dev half also holds the fresh batch's dev items, harder than the rest.
-FLOORS = {"dev": (0.84, 0.08), "test": (0.67, 0.21), "shared": (0.99, 0.01)}
-# precision of the types a user acts on, on the development half (0.86, 0.96, 1.00), less a margin
-DEV_PRECISION_FLOORS = {"funding": 0.83, "leadership_change": 0.94, "customer_loss": 0.96}
-# customer losses whose customer is right, on the development half (0.85), less a margin
-DEV_COUNTERPARTY_FLOOR = 0.80
+# 11's work of 2026-12-05 on the corpus with its four more blind batches (dev half 753 items, test half
+# 680): dev 0.87 / 0.09 (the learned model is trained on the development half), test 0.74 / 0.19,
+# shared 1.00 / 0.00. The dev half holds the blind batches' dev items, harder than the rest.
+FLOORS = {"dev": (0.84, 0.11), "test": (0.71, 0.21), "shared": (0.99, 0.01)}
+# precision of the types a user acts on, on the development half (0.82, 0.96, 0.98), less a margin
+DEV_PRECISION_FLOORS = {"funding": 0.79, "leadership_change": 0.94, "customer_loss": 0.95}
+# customer losses whose customer is right, on the development half (0.82), less a margin
+DEV_COUNTERPARTY_FLOOR = 0.78
 
 
 @pytest.fixture(scope="module")
