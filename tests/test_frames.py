@@ -38,6 +38,8 @@ CASES = [
     ("an advertiser in apposition", "Disney, Facebook's No. 1 advertiser, slashes spend", {("customer_loss", "meta", None)},
      None),
     ("price cuts are no loss", "Nvidia cuts prices of its chips", set(), None),
+    ("a withdrawal from talks", "Apple pulls out of talks to invest in OpenAI", set(), None),
+    ("an exit from a round", "Apple reportedly exits from OpenAI's $6.5 bln funding round", set(), None),
     ("staff banned from using, passive", "Microsoft employees are banned from using DeepSeek",
      {("customer_loss", "deepseek", "microsoft")}, None),
     ("a team closed", "Apple to shutter 121-person Southern California AI team in reorganization",

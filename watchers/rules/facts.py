@@ -58,7 +58,11 @@ _STATUS = (
     ("denied", re.compile(r"\b(?:den(?:y|ies|ied)|rejects? (?:the )?reports?|no plans? to|not in talks|"
                           r"refutes?|dismiss(?:es|ed)? reports?|calls? (?:the )?reports? (?:false|untrue)|"
                           r"reports?\b[^;]{0,80}\b(?:is|are|was|were) (?:false|untrue|inaccurate|baseless|wrong)|"
-                          r"(?:false|untrue|inaccurate|baseless) reports?|(?:is|are) not (?:planned|happening|on the table)|rul(?:es|ed|ing) out)\b", re.I)),
+                          r"(?:false|untrue|inaccurate|baseless) reports?|(?:is|are) not (?:planned|happening|on the table)|rul(?:es|ed|ing) out|"
+                          # a withdrawal: "Apple pulls out of talks to invest", "exits from OpenAI's funding round"
+                          r"no longer (?:in talks|investing|participating|taking part)|"
+                          r"(?:pull(?:s|ed)?|back(?:s|ed)?|drop(?:s|ped)?) out of (?:the )?(?:talks|negotiations|round|deal)|"
+                          r"(?:withdr(?:aws|ew|awn)|exit(?:s|ed)?|walk(?:s|ed)? away) from\b[^;]{0,40}?\b(?:talks|negotiations|round))\b", re.I)),
     ("in_talks", re.compile(r"\b(?:in (?:early |advanced |final )?(?:talks|discussions|negotiations)|nears?(?: a)? deal|"
                             r"close to (?:a )?deal|explor(?:es|ing)|weighs|considers|mulls|ey(?:es|ing)|seek(?:s|ing)?|"
                             r"courts?|pitch(?:es|ing) investors)\b", re.I)),
@@ -97,7 +101,8 @@ _LEADER_VERBS = ("step", "resign", "quit", "leav", "depart", "exit", "join", "re
                  "named", "appointed", "fired", "ousted", "replac", "hired", "move")
 _LEADER_VERB = re.compile(rf"\b(?:{'|'.join(_LEADER_VERBS)})", re.I)
 _STATUS_WORDS = {
-    "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report", "not ", " out"),
+    "denied": ("den", "reject", "no plan", "not in talks", "refut", "dismiss", "report", "not ", " out", "no longer",
+               "withdr", "exit", "walk"),
     "in_talks": ("talks", "discussion", "negotiation", "near", "close to", "explor", "weigh", "consider", "mull",
                  "eye", "seek", "court", "pitch"),
     "rumored": ("report", "source", "familiar", "according to", "rumo"),
