@@ -107,3 +107,21 @@ def test_an_epithet_counts_only_where_the_company_is_named() -> None:
                                      "Back in 2019, Microsoft invested $1 billion in OpenAI."])
 def test_a_sentence_opening_on_a_past_time_tells_earlier_news(engine: RulesEngine, summary: str) -> None:
     assert events(engine, "Nvidia sued by authors over NeMo", summary) <= {("legal", "nvidia", None)}
+
+
+INVESTOR_CASES = [
+    ("amounts from investors", "OpenAI raises $110 billion in record funding round",
+     "It announced a $110 billion round, with $30 billion from SoftBank, $30 billion from Nvidia and $50 billion "
+     "from Amazon.", {("funding", "openai", "nvidia"), ("funding", "openai", "amazon")}),
+    ("a list after 'including'", "Mistral secures €1.7 billion",
+     "Existing backers including Nvidia, DST Global and Andreessen Horowitz joined the round.",
+     {("funding", "mistral", "nvidia")}),
+    ("a seller is no investor", "Anthropic raises $2 billion", "The startup also buys $1 billion of chips from Nvidia.",
+     {("funding", "anthropic", None)}),
+]
+
+
+@pytest.mark.parametrize("name,title,summary,expected", INVESTOR_CASES, ids=[c[0] for c in INVESTOR_CASES])
+def test_a_round_takes_each_investor_the_item_names(engine: RulesEngine, name: str, title: str, summary: str,
+                                                   expected: set) -> None:
+    assert {e for e in events(engine, title, summary) if e[0] == "funding"} == expected

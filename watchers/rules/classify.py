@@ -44,7 +44,8 @@ How an item is read, in this order (the semantics, stated once):
    conflicts; a frame's partnership of a pair that also has a customer loss is dropped. The
    registry turns a frame's roles round only for an `orient` frame: where the words say who the
    vendor is ("cut OpenAI reliance"), they win over known relations.
-8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role.
+8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role. A
+   funding event with no investor takes each tracked investor the item names (investors.py).
 9. The learned model (learned.py, seeds/event_model.json) comes after the frames, off for commentary
    and for a title that tells no event (step 4):
    it may veto an item's events as eventless, and it adds events for companies in no event (a legal one only
@@ -64,6 +65,7 @@ from watchers.rules.background import BACKGROUND_CUE, without_background_roles
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
 from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
+from watchers.rules.investors import with_investors
 from watchers.rules.learned import EventModel, explain_decision, load_event_model
 from watchers.rules.match import Found, Matcher
 from watchers.rules.reading import ItemReading
@@ -167,6 +169,7 @@ class RulesEngine:
         events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
+        events = with_investors(events, slot_texts, tokens)
         learned: list[LearnedDecision] = []
         # a title that tells no event (a question, a condition) tells none to the learned model either
         if self.learned is not None and not commentary and not (titles and tells_no_event(texts[0])):

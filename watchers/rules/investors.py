@@ -1,0 +1,92 @@
+"""Investors named beside a round: one funding event per tracked investor.
+
+A funding event whose investor the rules and frames left open ("OpenAI raises $110 billion") takes as
+its counterparty every tracked company the item names as a backer in a clause about money, one event
+each (shared/eval/README.md: the counterparty of a funding is a tracked investor):
+- a list after a cue ("from" after money, "led by", "backed by", "including", "such as", "alongside", "joined by",
+  over determiners, "existing investors" and an amount: "$30 billion from Nvidia", "investors including
+  Salesforce, Alphabet's Google and Nvidia");
+- a list before "among its backers", "also invested", "participated", "contributed", "joined".
+Not an investor: the event's subject, a company that raises money itself in the item, a company named
+in a list that a cue does not open ("competes with Google").
+"""
+
+from __future__ import annotations
+
+import copy
+
+from watchers.models import Event
+from watchers.rules.clause_reading import Word, next_in_list, previous_in_list, words_of
+from watchers.rules.match import Found
+
+CUES_BEFORE = frozenset({"including", "alongside", "like"})
+# "from" names an investor after money ("$30 billion from Nvidia", "raised $450 million from"), not a seller
+MONEY_BEFORE_FROM = frozenset({"billion", "million", "bn", "mn", "investment", "funding", "backing", "capital", "money",
+                               "raised", "raises", "raising", "round", "financing", "cash"})
+CUES_BY = frozenset({"led", "co-led", "backed", "funded", "joined"})  # "led by X"
+CUES_AFTER = frozenset({"among", "invested", "participated", "contributed", "joined", "also", "put", "chipped"})
+SKIPPED = frozenset({"the", "its", "their", "existing", "new", "other", "investors", "investor", "backers", "backer",
+                     "such", "as", "participation", "a", "an", "both", "strategic", "$", "€", "£", "billion",
+                     "million", "bn", "mn", "up", "to", "about", "around", "some", "nearly", "more", "than", ","})
+MONEY = ("round", "rais", "funding", "invest", "backer", "valuation", "financing", "$", "€", "£", "billion", "million")
+
+
+def with_investors(events: list[Event], slot_texts: list[str], tokens: list[Found]) -> list[Event]:
+    """`events` with each open funding event repeated once per investor the item names."""
+    open_funding = [e for e in events if e.type == "funding" and e.counterparty is None]
+    if not open_funding:
+        return events
+    raising = {e.subject for e in events if e.type == "funding"}
+    investors: list[str] = []
+    for slot_text in slot_texts:
+        if "\u27e6" in slot_text and any(word in slot_text.lower() for word in MONEY):
+            investors += [tokens[k].slug for k in _named_as_investors(words_of(slot_text))]
+    investors = [slug for slug in dict.fromkeys(investors) if slug not in raising]
+    if not investors:
+        return events
+    out: list[Event] = []
+    for event in events:
+        if event in open_funding:
+            for slug in investors:
+                made = copy.copy(event)
+                made.counterparty = slug
+                out.append(made)
+        else:
+            out.append(event)
+    return out
+
+
+def _named_as_investors(words: list[Word]) -> list[int]:
+    """Token numbers of the companies of a clause that a cue names as investors."""
+    found: list[int] = []
+    for k, word in enumerate(words):
+        if word.company is None or (found and word.company in found):
+            continue
+        first = last = k
+        while (before := previous_in_list(words, first)) is not None:
+            first = before
+        while (after := next_in_list(words, last)) is not None:
+            last = after
+        if _cue_before(words, first) or _cue_after(words, last):
+            found.append(word.company)
+    return found
+
+
+def _cue_before(words: list[Word], first: int) -> bool:
+    k = first - 1
+    while k >= 0 and (words[k].text in SKIPPED or words[k].text[:1] in "$€£" or words[k].text[:1].isdigit()):
+        k -= 1
+    if k < 0:
+        return False
+    if words[k].text == "by":
+        return k > 0 and words[k - 1].text in CUES_BY
+    if words[k].text == "from":
+        return k > 0 and (words[k - 1].text in MONEY_BEFORE_FROM or words[k - 1].text[:1] in "$€£")
+    return words[k].text in CUES_BEFORE
+
+
+def _cue_after(words: list[Word], last: int) -> bool:
+    ahead = [w.text for w in words[last + 1:last + 4]]
+    return bool(ahead) and (ahead[0] in CUES_AFTER or ahead[:2] in (["are", "among"], ["were", "among"],
+                                                                   ["is", "among"], ["also", "invested"]))
+
