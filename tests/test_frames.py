@@ -41,6 +41,8 @@ CASES = [
     ("a rival preferred", "Microsoft favors Anthropic's Claude over OpenAI's GPT-5 in Visual Studio Code",
      {("customer_loss", "openai", "microsoft")}, None),
     ("a preference of people in general", "Gamers prefer AMD over Nvidia", set(), None),
+    ("a lieutenant leaves", "Trusted Bezos lieutenant says it's just time to leave Amazon",
+     {("leadership_change", "amazon", None)}, "planned"),
     ("a withdrawal from talks", "Apple pulls out of talks to invest in OpenAI", set(), None),
     ("an exit from a round", "Apple reportedly exits from OpenAI's $6.5 bln funding round", set(), None),
     ("staff banned from using, passive", "Microsoft employees are banned from using DeepSeek",
