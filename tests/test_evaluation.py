@@ -14,14 +14,14 @@ from watchers.rules.classify import RulesEngine
 from watchers.settings import default_seeds_dir
 
 # (F1 of type and subject, look-alike alarms at most), less a margin, as measured at the end of issue
-# 11's work of 2026-12-05 on the corpus with its four more blind batches (dev half 753 items, test half
-# 680): dev 0.87 / 0.09 (the learned model is trained on the development half), test 0.74 / 0.19,
+# 11's work of 2026-12-05 on the corpus with its six more blind batches (dev half 796 items, test half
+# 757): dev 0.87 / 0.08 (the learned model is trained on the development half), test 0.74 / 0.17,
 # shared 1.00 / 0.00. The dev half holds the blind batches' dev items, harder than the rest.
-FLOORS = {"dev": (0.84, 0.11), "test": (0.71, 0.21), "shared": (0.99, 0.01)}
-# precision of the types a user acts on, on the development half (0.82, 0.96, 0.98), less a margin
-DEV_PRECISION_FLOORS = {"funding": 0.79, "leadership_change": 0.94, "customer_loss": 0.95}
-# customer losses whose customer is right, on the development half (0.82), less a margin
-DEV_COUNTERPARTY_FLOOR = 0.78
+FLOORS = {"dev": (0.84, 0.10), "test": (0.71, 0.20), "shared": (0.99, 0.01)}
+# precision of the types a user acts on, on the development half (0.85, 0.95, 0.97), less a margin
+DEV_PRECISION_FLOORS = {"funding": 0.82, "leadership_change": 0.93, "customer_loss": 0.94}
+# customer losses whose customer is right, on the development half (0.76), less a margin
+DEV_COUNTERPARTY_FLOOR = 0.72
 
 
 @pytest.fixture(scope="module")
