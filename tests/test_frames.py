@@ -41,6 +41,7 @@ CASES = [
     ("a rival preferred", "Microsoft favors Anthropic's Claude over OpenAI's GPT-5 in Visual Studio Code",
      {("customer_loss", "openai", "microsoft")}, None),
     ("a preference of people in general", "Gamers prefer AMD over Nvidia", set(), None),
+    ("an alleged preference", "The suit says App Store practices unfairly favor OpenAI over Grok", set(), None),
     ("a lieutenant leaves", "Trusted Bezos lieutenant says it's just time to leave Amazon",
      {("leadership_change", "amazon", None)}, "planned"),
     ("a withdrawal from talks", "Apple pulls out of talks to invest in OpenAI", set(), None),
