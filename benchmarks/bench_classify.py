@@ -20,7 +20,7 @@ Run it on a quiet machine, three times, and take the best of each figure: other 
 the same cores easily cost 40%. Floors (issue 11), on the dense input with start-up included:
 bundled registry >= 5,000 items/s; a 10,000-company registry >= 3,000 items/s, loaded in under
 2 s, under 400 MB peak RSS. Last figures (README.md, "Benchmarks"; 2026-12-05, --items 20000,
-a quiet machine, after references): bundled dense 5,752 items/s, 10,000 companies dense 5,216.
+a quiet machine, after references): bundled dense 5,565 items/s, 10,000 companies dense 5,158.
 To see where the time goes, profile a loop of `RulesEngine.load(Path("seeds")).classify(...)`
 over the dev items with cProfile: profiling this module only sees the driver, as the CLI runs
 in subprocesses.
