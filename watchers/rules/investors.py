@@ -33,26 +33,29 @@ MONEY = ("round", "rais", "funding", "invest", "backer", "valuation", "financing
 
 def with_investors(events: list[Event], slot_texts: list[str], tokens: list[Found]) -> list[Event]:
     """`events` with each open funding event repeated once per investor the item names."""
-    open_funding = [e for e in events if e.type == "funding" and e.counterparty is None]
-    if not open_funding:
+    def is_open(event: Event) -> bool:
+        return event.type == "funding" and event.counterparty is None
+
+    if not any(is_open(e) for e in events):
         return events
     raising = {e.subject for e in events if e.type == "funding"}
     investors: list[str] = []
     for slot_text in slot_texts:
-        if "\u27e6" in slot_text and any(word in slot_text.lower() for word in MONEY):
+        lowered = slot_text.lower()
+        if "\u27e6" in slot_text and any(word in lowered for word in MONEY):
             investors += [tokens[k].slug for k in _named_as_investors(words_of(slot_text))]
     investors = [slug for slug in dict.fromkeys(investors) if slug not in raising]
     if not investors:
         return events
     out: list[Event] = []
     for event in events:
-        if event in open_funding:
-            for slug in investors:
-                made = copy.copy(event)
-                made.counterparty = slug
-                out.append(made)
-        else:
+        if not is_open(event):
             out.append(event)
+            continue
+        for slug in investors:
+            made = copy.copy(event)
+            made.counterparty = slug
+            out.append(made)
     return out
 
 
@@ -60,7 +63,7 @@ def _named_as_investors(words: list[Word]) -> list[int]:
     """Token numbers of the companies of a clause that a cue names as investors."""
     found: list[int] = []
     for k, word in enumerate(words):
-        if word.company is None or (found and word.company in found):
+        if word.company is None or word.company in found:
             continue
         first = last = k
         while (before := previous_in_list(words, first)) is not None:

@@ -89,23 +89,23 @@ class ReferenceFinder:
         names = "|".join(map(re.escape, sorted(by_epithet, key=len, reverse=True))) or "(?!)"  # (?!): none
         epithet = rf"\bthe\s+{_MODIFIERS}(?P<name>{names})\b(?!-|\s+(?-i:[A-Z]))"
         # every kind of reference in one pass: the group that matched says which
-        self._candidate = re.compile(rf"(?P<epithet>{epithet})|(?P<description>{_DESCRIPTION})|(?P<pronoun>{_ITS}|{_IT})",
-                                     re.IGNORECASE)
+        self._candidate = re.compile(
+            rf"(?P<epithet>{epithet})|(?P<description>{_DESCRIPTION})|(?P<pronoun>{_ITS}|{_IT})", re.IGNORECASE)
 
     def find(self, texts: list[str], found: list[list[Found]]) -> list[list[Found]]:
         """Each clause's hits with its references added, in the order of the text."""
         named = {hit.slug for hits in found for hit in hits if not hit.background}
         if not named:
             return found
-        previous: list[str] = []  # the last clause's subject, then its other companies
+        previous: list[str | None] = []  # the last clause's subject (None if it has none), then its other companies
         out: list[list[Found]] = []
         for text, hits in zip(texts, found):
             clause = _Clause(text, [hit for hit in hits if not hit.background], None, _body_start(text))
             references = self._references(clause, named, previous)
             out.append(sorted([*hits, *references], key=lambda hit: hit.start) if references else hits)
             if clause.hits:
-                others = [hit.slug for hit in clause.hits if hit.slug != clause.subject]
-                previous = list(dict.fromkeys([clause.subject, *others] if clause.subject else [None, *others]))
+                others = dict.fromkeys(hit.slug for hit in clause.hits if hit.slug != clause.subject)
+                previous = [clause.subject, *others]
         return out
 
     def _references(self, clause: _Clause, named: set[str], earlier: list[str | None]) -> list[Found]:
@@ -139,7 +139,6 @@ class ReferenceFinder:
             if slug is not None and clause.subject is None and clause.starts_at(at):
                 clause.subject = slug
         return made
-
 
     def _company_of_person(self, text: str, named: set[str]) -> str | None:
         """The company of the last known person named in `text` ("Alexandr Wang will leave the company")."""
@@ -218,7 +217,8 @@ def _body_start(text: str) -> int:
     return dateline.end() if dateline else 0
 
 
-_SPEECH_BEFORE = re.compile(rf"\b(?:{'|'.join(SPEECH)})(?:\s+(?:on|in|late|early)\s+\w+)?(?:\s+that)?\s+$", re.IGNORECASE)
+_SPEECH_BEFORE = re.compile(rf"\b(?:{'|'.join(SPEECH)})(?:\s+(?:on|in|late|early)\s+\w+)?(?:\s+that)?\s+$",
+                            re.IGNORECASE)
 
 
 def _after_speech(text: str, at: int) -> bool:
