@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "corpus"
-MOVED_TO_DEV: frozenset[str] = frozenset()
+# read by mistake while linking a new batch's stories (2026-12-06): fe-selipsky-aws-ceo-2021's titles were
+# printed; fk-aws-ceo, perhaps the same event and unread, goes with it
+MOVED_TO_DEV: frozenset[str] = frozenset({"fe-selipsky-aws-ceo-2021", "fk-aws-ceo"})
 
 
 def half_of(story: str) -> str:
