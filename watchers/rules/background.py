@@ -38,8 +38,8 @@ BACKGROUND_SPAN = re.compile(r"""
   | \u27e6\d+\u27e7\s+(?:veterans?|alums?|alumni|alumnus|alumna)\b  # people described by a past employer: "OpenAI alumni"
   | \u27e6\d+\u27e7['\u2019]s\s+(?:former|ex-)(?![^,;]*\b(?:joins?|joined|joining|leaves|left|leaving|quits|departs|
     defects|moves|rejoins|returns)\b)                  # "Meta's former AI chief raises", unless the clause tells the move
-  | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta,"
-    (?:contractor|supplier|vendor|partner|customer|client|rival|competitor|investor|backer)s?
+  | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta," (not ", the largest
+    (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?  # customer of Y,": frames.py, 4e)
     \s+(?:of|to|for)\s+[^,;]*
 """, re.VERBOSE)
 BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rival|competitor|challenger|after|before|ex-|former|by|veterans?|alum\w*)\b"

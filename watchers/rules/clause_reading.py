@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "on", "against", "in", "over", "as",
+PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "onto", "off", "on", "against", "in", "over", "as",
                           "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within",
                           "between", "among"})
 DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
@@ -52,6 +52,22 @@ def words_of(slot_text: str) -> list[Word]:
         else:
             out.append(Word(text.lower(), found.start(), found.end(), capital=text[0].isupper()))
     return out
+
+
+def names_vendor(words: list[Word], k: int) -> bool:
+    """Whether the company at `k` is named as the vendor of a customer in an apposition:
+    "Google, Scale AI's largest customer, ..." or "Google, the biggest client of Scale AI, ..."."""
+    if words[k].possessive:
+        return any(w.text in CUSTOMER_NOUNS for w in words[k + 1:k + 6])
+    return k >= 2 and words[k - 1].text == "of" and words[k - 2].text.removesuffix("s") in CUSTOMER_NOUNS
+
+
+def vendor_apposition(words: list[Word], at: int) -> bool:
+    """Whether an apposition naming a vendor ends right before the trigger at `at` (over a few words
+    of status: "Google, Scale AI's largest customer, plans to exit"): it names what the trigger ends."""
+    closing = next((k for k in range(at - 1, max(-1, at - 5), -1) if words[k].text == ","), None)
+    return closing is not None and any(words[k].company is not None and names_vendor(words, k)
+                                       for k in range(max(0, closing - 8), closing))
 
 
 def title_case(words: list[Word]) -> bool:

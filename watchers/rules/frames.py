@@ -42,7 +42,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       acquisition"), adjacent ("X layoffs") or joined by a `before` word ("X signs deal"); for
       an `agent_is_person` frame only when a company after the trigger was bound ("Microsoft's
       X joins Apple", not "OpenAI's CEO joins a keynote");
-   e. an apposition "Y's largest customer" (`CUSTOMER_NOUNS`) names the vendor of a customer loss;
+   e. an apposition "Y's largest customer", "the biggest client of Y" (`CUSTOMER_NOUNS`) names the vendor
+      of a customer loss (and what its trigger ends: "X, Y's largest customer, plans to exit" needs no object);
    f. the registry, for a customer loss only where the words leave a role open (words first, then
       the clause's companies, then the title's; the order: registry_roles.customer_loss_roles):
       the vendor from kinds and known customers, the customer from known relations. Only an
@@ -63,10 +64,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, CUSTOMER_NOUNS, DETERMINERS,
-                                           KINDS, LIST_JOINS, PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS,
-                                           SPEECH, Word, follows, next_in_list, previous_in_list, title_case,
-                                           words_of)
+from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
+                                           PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS, SPEECH, Word, follows,
+                                           names_vendor, next_in_list, previous_in_list, title_case,
+                                           vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -155,7 +156,8 @@ class FrameReader:
         if frame.needs_before and not frame.needs_before.found_in([w.text for w in words[max(0, at - 6):at]]):
             return True
         if frame.object and not (any(w.company is not None for w in words[end:end + 5])
-                                 or frame.object.found_in(after[:5])):
+                                 or frame.object.found_in(after[:5])
+                                 or frame.type == "customer_loss" and vendor_apposition(words, at)):
             return True
         if frame.agent_is_person and at > 0 and words[at - 1].company is not None \
                 and not words[at - 1].possessive:
@@ -247,9 +249,7 @@ class FrameReader:
                 starts.append(words[before[0]].start)
         # e.: "X, Y's largest customer, ends ..." names the vendor
         if frame.type == "customer_loss" and not bound["subject"] and apposition:
-            vendors = [words[k].company for k in apposition if words[k].possessive
-                       and any(w.text in CUSTOMER_NOUNS for w in words[k + 1:k + 6])]
-            bound["subject"].extend(vendors)
+            bound["subject"].extend(words[k].company for k in apposition if names_vendor(words, k))
         # f.: the registry names the vendor of a customer loss, or its customer
         if frame.type == "customer_loss":
             customer_loss_roles(self.registry, words, at, bound, before, slugs, title_companies)
@@ -348,11 +348,11 @@ class FrameReader:
                     k = opening - 1
                     floor = max(-1, k - 6)
                     continue
-                if apposition and words[apposition[-1]].possessive:
-                    # "Disney, Facebook's No. 1 advertiser, slashes spend": the vendor of its customer (step e)
-                    if any(w.text in CUSTOMER_NOUNS for w in words[apposition[-1] + 1:k]):
-                        return [], apposition
-                    return apposition[-1:], []
+                if apposition and names_vendor(words, apposition[-1]):
+                    return [], apposition  # "Disney, Facebook's No. 1 advertiser, slashes spend": step e
+                if apposition and (words[apposition[-1]].possessive or trigger.frame.person and apposition[-1] + 1 < k
+                                   and words[apposition[-1] + 1].text in self.lexicon.roles):
+                    return apposition[-1:], []  # "Sutskever, OpenAI co-founder and chief scientist, is leaving"
                 if not apposition and opening > 0:  # a person's name: "Amazon's consumer chief, Dave Clark, to leave"
                     k = opening - 1
                     floor = max(-1, k - 6)
@@ -431,11 +431,12 @@ class FrameReader:
         return bool(frame.before) and frame.before.found_in(between)
 
     def _people_fit(self, words: list[Word], subjects: list[int], slugs) -> bool:
-        """False when a known person named in the clause belongs to none of the companies bound: the
-        person is someone else's ("Meta's Alexandr Wang leaves" is not news of Meta). Known people
-        only ever take an event away this way when they contradict the binding; nobody unlisted does."""
-        bound = {slugs(s) for s in subjects}
-        return all(bound & set(companies) for companies in self._people_named(words))
+        """False when a known person named in the clause belongs to none of the companies bound: the person is
+        someone else's ("Meta's Alexandr Wang leaves" is not news of Meta), unless the words give a bound company's
+        role ("Sutskever, OpenAI co-founder, leaves": the list is of today). Nobody unlisted takes an event away."""
+        described = {w.company for w, after in zip(words, words[1:]) if after.text in self.lexicon.roles}
+        return bool(described & set(subjects)) or all({slugs(s) for s in subjects} & set(companies)
+                                                       for companies in self._people_named(words))
 
     def _people_named(self, words: list[Word]) -> list[list[str]]:
         """The companies of each known person the clause names (names of two or three words)."""
