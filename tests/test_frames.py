@@ -100,6 +100,11 @@ CASES = [
     ("a person off to a rival", "Its chief scientist is off to Anthropic", {("leadership_change", "anthropic", None)},
      None),
     ("takes the reins", "A Google veteran takes the reins of Cohere", {("leadership_change", "cohere", None)}, None),
+    ("an investor after untracked names", "Cohere raises $500 million from backers including Radical Ventures, "
+     "Inovia and Nvidia", {("funding", "cohere", "nvidia")}, None),
+    ("a fund named after a company raises", "Meta Startup Fund raises $20 million", set(), None),
+    ("a comparison after a noun", "Reka AI raises $60 million as investors back challengers to OpenAI",
+     {("funding", "reka", None)}, None),
     ("moves on from a vendor", "OpenAI moves on from Scale AI", {("customer_loss", "scale-ai", "openai")}, None),
     ("no longer uses", "Meta no longer uses Surge AI for labeling", {("customer_loss", "surge-ai", "meta")}, None),
     ("vendor loses a contract", "Appen loses Google contract", {("customer_loss", "appen", "google")}, None),

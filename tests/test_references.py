@@ -26,6 +26,9 @@ def events(engine: RulesEngine, title: str, summary: str = "") -> set[tuple[str,
 
 CASES = [
     # name, title, summary, events that must be found, events that must not
+    ("a description in the subject's own relative clause is another company",
+     "Mistral AI raises $640 million", "Microsoft, which put $16 million into the French model maker last year, did not "
+     "join the round.", {("funding", "mistral", None)}, {("funding", "microsoft", None)}),
     ("description as the object, apposition before it",
      "Google, Scale AI's largest customer, plans to cut ties with the startup after Meta deal", "",
      {("customer_loss", "scale-ai", "google")}, {("customer_loss", "meta", "google")}),

@@ -21,13 +21,15 @@ BACKGROUND_SPAN = re.compile(r"""
     (?:(?:had|has|have|once|previously|earlier|also|recently|first|then|just|already)\s+)*
     (?!(?:departed|resigned|retired|exited|stepped)\b)     # a person's move is part of the news
     (?:[a-z]+ed|bought|took|won|led|sold|quit|lost|ran|made|held|paid|brought|sought|
-       leads|runs|heads|oversees|counts|includes)\b
+       put|leads|runs|heads|oversees|counts|includes)\b
     [^,;:\u2014()]*                                      # to the end of the relative clause
   | ^(?:the\s+|a\s+)?\u27e6\d+\u27e7['\u2019]s\s+(?:[\w-]+\s+){0,3}?  # "Meta's content moderation contractor"
     (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?\b  # (its customers' moves are its news)
   | \u27e6\d+\u27e7\s+(?:co-?founder|founder|ceo|cto|cfo|chief\s+\w+|executive|exec|researcher|veteran|alum)
     ['\u2019]s\b                                       # a person's descriptor: "OpenAI co-founder's start-up"
   | \u27e6\d+\u27e7(?:['\u2019]s)?\s+(?:rival|competitor|challenger)\s+(?=\S)  # a comparison: "OpenAI rival Anthropic"
+  | \b(?:rivals?|competitors?|challengers?|alternatives?)\s+(?:to|of)\s+(?:the\s+)?\u27e6\d+\u27e7  # "challengers to OpenAI"
+  | \u27e6\d+\u27e7\s+(?:Startup\s+)?Fund\b               # a fund named after a company: "OpenAI Startup Fund"
   | (?:\bex-|\bformer\s+)\w[\w. -]{0,30}?\s(?:and|&|or)\s\u27e6\d+\u27e7  # "ex-Microsoft and Google veteran"
   | \b(?:days|weeks|months|years|hours|shortly|soon)\s+(?:after|before)\b[^,;]*  # the time of other news
   | \bbefore\s+(?:its|their|his|her|the)\b[^,;]*
@@ -42,7 +44,8 @@ BACKGROUND_SPAN = re.compile(r"""
     (?:contractor|supplier|vendor|partner|rival|competitor|investor|backer)s?  # customer of Y,": frames.py, 4e)
     \s+(?:of|to|for)\s+[^,;]*
 """, re.VERBOSE)
-BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rival|competitor|challenger|after|before|ex-|former|by|veterans?|alum\w*)\b"
+BACKGROUND_CUE = re.compile(r"\b(?:who|which|that|rivals?|competitors?|challengers?|alternatives?|after|before|ex-|former|by|"
+                            r"veterans?|alum\w*|Fund)\b"
                             r"|-(?:backed|funded|financed|owned|supported|founded|incubated)\b"
                              r"|['\u2019]s\b|, (?:a|an|the|its) ")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 
 from watchers.models import Event
-from watchers.rules.clause_reading import Word, next_in_list, previous_in_list, words_of
+from watchers.rules.clause_reading import LIST_JOINS, Word, next_in_list, previous_in_list, words_of
 from watchers.rules.match import Found
 
 CUES_BEFORE = frozenset({"including", "alongside", "like"})
@@ -70,9 +70,27 @@ def _named_as_investors(words: list[Word]) -> list[int]:
             first = before
         while (after := next_in_list(words, last)) is not None:
             last = after
-        if _cue_before(words, first) or _cue_after(words, last):
+        if _cue_before(words, _list_start(words, first)) or _cue_after(words, last):
             found.append(word.company)
     return found
+
+
+def _list_start(words: list[Word], first: int) -> int:
+    """The first name of the list whose first tracked company is at `first`, over the untracked names
+    before it ("including Andreessen Horowitz, Lightspeed, Nvidia Corp."): at most four of three words."""
+    start = first
+    for _ in range(4):
+        k = start - 1
+        if k < 1 or words[k].text not in LIST_JOINS:
+            return start
+        k -= 2 if words[k].text == "and" and words[k - 1].text == "," and k > 1 else 1
+        name_end = k
+        while k >= 0 and name_end - k < 3 and words[k].company is None and (words[k].capital or words[k].text == "."):
+            k -= 1
+        if k == name_end:
+            return start
+        start = k + 1
+    return start
 
 
 def _cue_before(words: list[Word], first: int) -> bool:

@@ -166,7 +166,9 @@ def _description_antecedent(clause: _Clause, at: int, before: str | None) -> str
     if _after_speech(clause.text, at):
         return clause.subject or before
     opened = _subordinate_start(clause, at)
-    if opened is not None:  # "..., as the social media giant takes a stake in the company": the main subject
+    if opened is not None and not _RELATIVE.match(clause.text, opened):
+        # "..., as the social media giant takes a stake in the company": the main subject (but in "X, which put
+        # money into the model maker, ..." the relative clause is the subject's own: the description is another)
         local = {hit.slug for hit in clause.hits if opened <= hit.start < at}
         if clause.subject is not None and clause.subject not in local:
             return clause.subject
@@ -183,6 +185,7 @@ def _description_antecedent(clause: _Clause, at: int, before: str | None) -> str
 _ACTS = re.compile(r"\s+(?:is|was|are|were|has|had|have|will|would|can|could|may|might|should|must|plans|agreed|"
                    r"says|said|announced)\b")
 _STARTUP = re.compile(r"\b(?:startup|start-up|unicorn|newcomer)\b", re.IGNORECASE)
+_RELATIVE = re.compile(r",\s*(?:which|who)\b", re.IGNORECASE)
 _SUBORDINATE = re.compile(r"\b(?:as|after|while|when|because|since|following|before|although|though|whereas|but)\b"
                           r"|,\s*(?:which|who|where)\b", re.IGNORECASE)
 
