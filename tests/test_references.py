@@ -121,6 +121,15 @@ INVESTOR_CASES = [
      {("funding", "mistral", "nvidia")}),
     ("a seller is no investor", "Anthropic raises $2 billion", "The startup also buys $1 billion of chips from Nvidia.",
      {("funding", "anthropic", None)}),
+    ("untracked names before the verb", "Cohere raises $500 million",
+     "Amazon, Nvidia and Oracle contributed $300 million of it.",
+     {("funding", "cohere", "amazon"), ("funding", "cohere", "nvidia")}),
+    ("an auxiliary before the verb", "Mistral raises €600 million", "Nvidia has also joined the round.",
+     {("funding", "mistral", "nvidia")}),
+    ("untracked names after a cue", "Reka AI raises $60 million",
+     "Backers including DST Global, Snowflake Ventures and Nvidia took part.", {("funding", "reka", "nvidia")}),
+    ("a list of investors in a title", "Alphabet, Nvidia invest in Safe Superintelligence", "",
+     {("funding", "ssi", "google"), ("funding", "ssi", "nvidia")}),
 ]
 
 

@@ -37,7 +37,8 @@ BACKGROUND_SPAN = re.compile(r"""
   | ^(?i:backed|funded|financed|owned|founded|co-?founded|started|created)\s+by\b[^,;]*,  # "Backed by Nvidia, Foundry ..."
   | \b(?i:founded|co-?founded|started|created)\s+by\s+   # "a startup founded by a Meta veteran"
     (?:(?:a|an|the|two|three|four|several|former|ex-)\s*)*\u27e6\d+\u27e7
-  | \u27e6\d+\u27e7\s+(?:veterans?|alums?|alumni|alumnus|alumna)\b  # people described by a past employer: "OpenAI alumni"
+  | \u27e6\d+\u27e7\s+(?:(?:and|&)\s+\u27e6\d+\u27e7\s+)?  # people described by a past employer: "OpenAI alumni",
+    (?:veterans?|alums?|alumni|alumnus|alumna)\b       # "Apple and Google veterans"
   | \u27e6\d+\u27e7['\u2019]s\s+(?:former|ex-)(?![^,;]*\b(?:joins?|joined|joining|leaves|left|leaving|quits|departs|
     defects|moves|rejoins|returns)\b)                  # "Meta's former AI chief raises", unless the clause tells the move
   | ,\s+(?:a|an|the|its)\s+(?:[\w-]+\s+){0,2}?        # ", a longtime vendor to Meta," (not ", the largest

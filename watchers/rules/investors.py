@@ -24,7 +24,12 @@ CUES_BEFORE = frozenset({"including", "alongside", "like"})
 MONEY_BEFORE_FROM = frozenset({"billion", "million", "bn", "mn", "investment", "funding", "backing", "capital", "money",
                                "raised", "raises", "raising", "round", "financing", "cash"})
 CUES_BY = frozenset({"led", "co-led", "backed", "funded", "joined"})  # "led by X"
-CUES_AFTER = frozenset({"among", "invested", "participated", "contributed", "joined", "also", "put", "chipped"})
+CUES_AFTER = frozenset({"among", "invested", "participated", "contributed", "joined", "also", "put", "chipped",
+                        "invest", "invests", "investing", "join", "joins", "joining", "participate", "participates",
+                        "participating", "contribute", "contributes", "contributing", "chip"})
+# words between an investor list and its verb: "Alphabet and Nvidia have joined", "Nvidia will put in"
+AUXILIARIES = frozenset({"will", "would", "have", "has", "had", "are", "is", "were", "was", "each", "both",
+                         "reportedly", "to", "set", "plan", "plans", "agreed"})
 SKIPPED = frozenset({"the", "its", "their", "existing", "new", "other", "investors", "investor", "backers", "backer",
                      "such", "as", "participation", "a", "an", "both", "strategic", "$", "€", "£", "billion",
                      "million", "bn", "mn", "up", "to", "about", "around", "some", "nearly", "more", "than", ","})
@@ -70,7 +75,7 @@ def _named_as_investors(words: list[Word]) -> list[int]:
             first = before
         while (after := next_in_list(words, last)) is not None:
             last = after
-        if _cue_before(words, _list_start(words, first)) or _cue_after(words, last):
+        if _cue_before(words, _list_start(words, first)) or _cue_after(words, _list_end(words, last)):
             found.append(word.company)
     return found
 
@@ -93,6 +98,25 @@ def _list_start(words: list[Word], first: int) -> int:
     return start
 
 
+def _list_end(words: list[Word], last: int) -> int:
+    """The last word of the list whose last tracked company is at `last`, over the untracked names after it
+    ("Amazon, Nvidia and SoftBank contributed"): at most four of three words."""
+    end = last
+    for _ in range(4):
+        k = end + 1
+        if k + 1 >= len(words) or words[k].text not in LIST_JOINS:
+            return end
+        k += 2 if words[k].text == "," and words[k + 1].text == "and" else 1
+        name_start = k
+        while k < len(words) and k - name_start < 3 and words[k].company is None and (
+                words[k].capital or words[k].text == "."):
+            k += 1
+        if k == name_start:
+            return end
+        end = k - 1
+    return end
+
+
 def _cue_before(words: list[Word], first: int) -> bool:
     k = first - 1
     while k >= 0 and (words[k].text in SKIPPED or words[k].text[:1] in "$€£" or words[k].text[:1].isdigit()):
@@ -107,7 +131,7 @@ def _cue_before(words: list[Word], first: int) -> bool:
 
 
 def _cue_after(words: list[Word], last: int) -> bool:
-    ahead = [w.text for w in words[last + 1:last + 4]]
+    ahead = [w.text for w in words[last + 1:last + 6] if w.text not in AUXILIARIES][:3]
     return bool(ahead) and (ahead[0] in CUES_AFTER or ahead[:2] in (["are", "among"], ["were", "among"],
                                                                    ["is", "among"], ["also", "invested"]))
 
