@@ -103,6 +103,8 @@ CASES = [
     ("an investor after untracked names", "Cohere raises $500 million from backers including Radical Ventures, "
      "Inovia and Nvidia", {("funding", "cohere", "nvidia")}, None),
     ("a fund named after a company raises", "Meta Startup Fund raises $20 million", set(), None),
+    ("an advertiser boycott", "Advertisers launch boycott of Meta over hate speech", {("customer_loss", "meta", None)},
+     None),
     ("a comparison after a noun", "Reka AI raises $60 million as investors back challengers to OpenAI",
      {("funding", "reka", None)}, None),
     ("moves on from a vendor", "OpenAI moves on from Scale AI", {("customer_loss", "scale-ai", "openai")}, None),
