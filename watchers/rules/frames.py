@@ -150,7 +150,7 @@ class FrameReader:
             if frame.needs_in_clause:  # not past a comma that opens another company's clause
                 reach = min(reach, next((k for k in range(len(after) - 1) if after[k] == ","
                                          and words[end + k + 1].company is not None), reach))
-            scope = after[:reach] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
+            scope = after[:min(reach, clause_end)] + ([w.text for w in words[max(0, at - 6):at]] if ahead else [])
             if not frame.needs.found_in(scope):
                 return True
         if frame.needs_before and not frame.needs_before.found_in([w.text for w in words[max(0, at - 6):at]]):
