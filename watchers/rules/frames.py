@@ -19,7 +19,7 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    selling"); when a `forbids` word follows within
    `forbids_reach` words of its own clause (not past a stop word); when none of its
    `needs_before` words (a regulator, a government) stands in the six words before it; when its
-   `needs_reach` words after it (for a noun or a passive verb also the six words before it) hold
+   `needs_reach` words after it in its clause (for a noun or a passive verb also the six before) hold
    none of its `needs` words; for a noun with `before` words, when none stands in the six words
    before it; when neither a company nor an `object` word follows within five words; or, for
    `person` frames, when no role word or person's name stands near it in its own clause.
