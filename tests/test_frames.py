@@ -112,6 +112,7 @@ CASES = [
     ("an executive's new role", "Microsoft's CFO gets a promotion", {("leadership_change", "microsoft", None)}, None),
     ("a stock's promotion is none", "Meta's stock gets a promotion in the index", set(), None),
     ("a co-founder steps back", "Cohere co-founder Jane Roe steps back", {("leadership_change", "cohere", None)}, None),
+    ("a regulator opens a probe of a company", "Ireland opens Google probe over data", {("legal", "google", None)}, None),
     ("a company stepping back from a deal is no person", "Nvidia steps back from the deal", set(), None),
     ("a comparison after a noun", "Reka AI raises $60 million as investors back challengers to OpenAI",
      {("funding", "reka", None)}, None),
