@@ -161,3 +161,27 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 1
     assert json.loads(first)["companies"] == ["scale-ai"]
     assert b"Traceback" not in stderr and b"sorry" not in stderr
+
+
+def test_batches_after_the_first_go_to_worker_processes_in_input_order(tmp_path: Path) -> None:
+    """Three batches and a bit, with error and empty lines among them: the pool's output is the one
+    process's, line for line, and so is the count of errors (the real console script, so real forks)."""
+    items = [{"title": f"Scale AI raises ${n} million"} if n % 7 else b"not json" if n % 2 else b""
+             for n in range(1, 3 * 512 + 40)]
+    source = tmp_path / "items.jsonl"
+    source.write_bytes(lines(*items))
+    pooled = classify(str(source))
+    alone = classify(str(source), env={"CLASSIFY_WORKERS": "1"})
+    assert pooled.stdout == alone.stdout
+    assert pooled.stdout.count(b"\n") == len(items)
+    assert pooled.returncode == alone.returncode == 1
+    assert pooled.stderr == alone.stderr and b"Traceback" not in pooled.stderr
+
+
+def test_explain_through_the_pool_keeps_the_line_numbers(tmp_path: Path) -> None:
+    source = tmp_path / "items.jsonl"
+    source.write_bytes(lines(*({"title": f"Appen lays off {n} workers"} for n in range(1, 1200))))
+    done = classify(str(source), "--explain")
+    numbers = [int(line.split()[2].rstrip(":")) for line in done.stdout.decode().splitlines()
+               if line.startswith("# line ")]
+    assert numbers == list(range(1, 1200))

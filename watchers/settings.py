@@ -186,6 +186,8 @@ SETTINGS: tuple[Setting, ...] = (
             "User-Agent of every fetch; SEC EDGAR asks for a contact in it"),
     Setting("PARSE_TIMEOUT_SECONDS", "10", _float(0.1), "longest parse of one feed before its worker is killed"),
     Setting("PARSE_WORKERS", "2", _int(1, 64), "worker processes that parse feeds"),
+    Setting("CLASSIFY_WORKERS", "0", _int(0, 64),
+            "processes of `vendorwatch classify` for a long input (0: one per usable CPU; 1: no pool)"),
     Setting("FIRST_POLL_MAX_AGE_HOURS", "48", _float(0), "on a feed's first poll, older items are kept as history, never alerted"),
     Setting("ALLOW_PRIVATE_FEED_URLS", "0", _bool, "1: allow feed URLs on loopback and private ranges (tests, demo)"),
     Setting("WEBSUB_CALLBACK_URL", None, _optional_url,
@@ -233,6 +235,7 @@ class Settings:
     feed_user_agent: str
     parse_timeout_seconds: float
     parse_workers: int
+    classify_workers: int
     first_poll_max_age_hours: float
     allow_private_feed_urls: bool
     websub_callback_url: str | None

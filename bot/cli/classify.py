@@ -6,13 +6,22 @@ for a line that is not a JSON object with a string title (the run goes on; exit 
 end). Input is read as a stream and output written one flush per batch, so a long file or a
 pipe costs constant memory. `--explain` prints, for a person, why each event was found.
 A malformed rules or companies file is a usage error (exit 2) naming file, line and reason.
+
+From the second batch on, batches are classified by a pool of forked worker processes, one per
+CPU the process may use or CLASSIFY_WORKERS (classifying is pure computation, and the engine is
+shared copy-on-write):
+output stays in input order, at most two batches a worker are in flight, and a single batch never
+starts the pool. Where fork is unavailable, or with one CPU, one process does it all.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
+import os
 import sys
+from collections import deque
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -68,30 +77,71 @@ def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(stream, 1)
 
 
-def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False) -> int:
-    """Classify every line of `stream` into `out`; returns how many lines were errors."""
+def classify_batch(rules_engine: RulesEngine, batch: list[tuple[int, bytes]], explain: bool) -> tuple[bytes, int]:
+    """The output of one batch of numbered lines, and how many of them were errors."""
     errors = 0
+    chunk: list[bytes] = []
+    for number, line in batch:
+        item = _item(line, number)
+        if isinstance(item, str):
+            errors += 1
+            chunk.append(f"error: {item}\n".encode("utf-8", "backslashreplace") if explain
+                         else _dumps({"error": item}))
+            continue
+        summary, link, source = item.get("summary"), item.get("link"), item.get("source")
+        result = rules_engine.classify(item["title"], summary if isinstance(summary, str) else "",
+                                       link=link if isinstance(link, str) else None,
+                                       source=source if isinstance(source, str) else None)
+        if explain:
+            text = f"# line {number}: {item['title'][:200]}\n{rules_engine.explain(result)}\n"
+            chunk.append(text.encode("utf-8", "backslashreplace"))
+        else:
+            chunk.append(_dumps(result_dict(result)))
+    return b"\n".join(chunk) + b"\n", errors
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_worker_engine: RulesEngine | None = None  # the engine a forked worker inherits (set before the fork)
+
+
+def _worker_batch(batch: list[tuple[int, bytes]], explain: bool) -> tuple[bytes, int]:
+    assert _worker_engine is not None
+    return classify_batch(_worker_engine, batch, explain)
+
+
+def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, explain: bool = False,
+                    workers: int | None = None) -> int:
+    """Classify every line of `stream` into `out`; returns how many lines were errors. `workers`: the
+    processes for the batches after the first (default: one per usable CPU)."""
+    global _worker_engine
+    workers = usable_cpus() if workers is None else workers
     lines = _lines(stream)
-    while batch := list(islice(lines, BATCH_LINES)):
-        chunk: list[bytes] = []
-        for number, line in batch:
-            item = _item(line, number)
-            if isinstance(item, str):
-                errors += 1
-                chunk.append(f"error: {item}\n".encode("utf-8", "backslashreplace") if explain
-                             else _dumps({"error": item}))
-                continue
-            summary, link, source = item.get("summary"), item.get("link"), item.get("source")
-            result = rules_engine.classify(item["title"], summary if isinstance(summary, str) else "",
-                                     link=link if isinstance(link, str) else None,
-                                     source=source if isinstance(source, str) else None)
-            if explain:
-                text = f"# line {number}: {item['title'][:200]}\n{rules_engine.explain(result)}\n"
-                chunk.append(text.encode("utf-8", "backslashreplace"))
-            else:
-                chunk.append(_dumps(result_dict(result)))
-        out.write(b"\n".join(chunk) + b"\n")
+    batches = iter(lambda: list(islice(lines, BATCH_LINES)), [])
+
+    def write(output: tuple[bytes, int]) -> int:
+        out.write(output[0])
         out.flush()
+        return output[1]
+
+    first = next(batches, None)
+    if first is None:
+        return 0
+    errors = write(classify_batch(rules_engine, first, explain))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return errors + sum(write(classify_batch(rules_engine, batch, explain)) for batch in batches)
+    _worker_engine = rules_engine
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_worker_batch, (batch, explain)))
+            if len(pending) >= 2 * workers:
+                errors += write(pending.popleft().get())
+        while pending:
+            errors += write(pending.popleft().get())
     return errors
 
 
@@ -107,15 +157,16 @@ def run(args, settings) -> int:
     rules_engine = load_rules_engine(settings.seeds_path, args.companies)
     gc.freeze()  # the registry and rules live as long as the run: keep them out of every collection
     path, explain = getattr(args, "path", "-") or "-", args.explain
+    workers = settings.classify_workers or None  # 0: one per usable CPU
     if path == "-":
-        errors = classify_stream(rules_engine, sys.stdin.buffer, sys.stdout.buffer, explain)
+        errors = classify_stream(rules_engine, sys.stdin.buffer, sys.stdout.buffer, explain, workers)
     else:
         try:
             stream = open(path, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
         with stream:
-            errors = classify_stream(rules_engine, stream, sys.stdout.buffer, explain)
+            errors = classify_stream(rules_engine, stream, sys.stdout.buffer, explain, workers)
     if errors:
         print(f"vendorwatch classify: {errors} line(s) could not be classified", file=sys.stderr)
     return 1 if errors else 0
