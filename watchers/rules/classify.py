@@ -170,9 +170,15 @@ class RulesEngine:
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
         events = with_investors(events, slot_texts, tokens)
+        # a title that denies its news denies the summary's retelling of it ("Havas denies it will pull
+        # advertising from Google", then "withdrawing spending from Google is not its policy")
+        denied = titles and clause_status(texts[0]) == "denied"
+        if denied:
+            named = {tokens[int(n)].slug for slot_text in slot_texts[:titles] for n in TOKEN.findall(slot_text)}
+            events = [event for event in events if event.subject not in named]
         learned: list[LearnedDecision] = []
-        # a title that tells no event (a question, a condition) tells none to the learned model either
-        if self.learned is not None and not commentary and not (titles and tells_no_event(texts[0])):
+        # a title that tells no event (a question, a condition, a denial) tells none to the learned model either
+        if self.learned is not None and not commentary and not denied and not (titles and tells_no_event(texts[0])):
             events, learned = self.learned.revise(reading, events)
             if self.frames is not None and learned:
                 events, learned = self._worded(events, learned, slot_texts)

@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "onto", "off", "on", "against", "in", "over", "as",
-                          "below", "above", "behind", "under", "using", "inside", "through", "via", "across", "within",
-                          "between", "among"})
+PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "onto", "off", "on", "against", "in",
+                          "over", "as", "below", "above", "behind", "under", "using", "inside", "through", "via",
+                          "across", "within", "between", "among"})
 DETERMINERS = frozenset({"the", "its", "their", "a", "an", "rival", "rivals", "startup", "giant", "partner",
                          "longtime", "former", "key", "major", "top", "biggest", "largest", "backer", "investor"})
 LIST_JOINS = frozenset({",", "and", "&", "/"})
 BREAKS = frozenset({";", ":", "—", "–", "(", ")", '"', "?", "!"})
 # nouns after a company that make it the descriptor of another company ("a Meta contractor")
-RELATIONS = frozenset({"contractor", "contractors", "supplier", "suppliers", "vendor", "vendors", "partner", "partners",
-                       "client", "clients", "customer", "customers", "rival", "rivals", "competitor", "competitors",
-                       "subsidiary", "affiliate", "spinoff", "spin-off"})
+RELATIONS = frozenset({"contractor", "contractors", "subcontractor", "subcontractors", "supplier", "suppliers",
+                       "vendor", "vendors", "partner", "partners", "client", "clients", "customer", "customers", "rival",
+                       "rivals", "competitor", "competitors", "subsidiary", "affiliate", "spinoff", "spin-off"})
 # "Y's largest customer", "Facebook's No. 1 advertiser": Y is the vendor of the one described
 CUSTOMER_NOUNS = frozenset({"customer", "client", "advertiser", "buyer"})
 # nouns of a company's kind that stand right before its name ("AI startup Hugging Face")
