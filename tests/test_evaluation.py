@@ -17,11 +17,16 @@ from watchers.settings import default_seeds_dir
 # 11's work of 2026-12-05 on the corpus with its six more blind batches (dev half 796 items, test half
 # 757): dev 0.87 / 0.08 (the learned model is trained on the development half), test 0.74 / 0.17,
 # shared 1.00 / 0.00. The dev half holds the blind batches' dev items, harder than the rest.
-FLOORS = {"dev": (0.84, 0.10), "test": (0.71, 0.20), "shared": (0.99, 0.01)}
-# precision of the types a user acts on, on the development half (0.85, 0.95, 0.97), less a margin
-DEV_PRECISION_FLOORS = {"funding": 0.82, "leadership_change": 0.93, "customer_loss": 0.94}
-# customer losses whose customer is right, on the development half (0.76), less a margin
-DEV_COUNTERPARTY_FLOOR = 0.72
+# 2026-12-06: eight more blind batches (fresh_i..fresh_p) joined both halves; their development items
+# (the engine's recall on them was 0.3-0.8 before reading) and a model retrained with features seen
+# three times or more (its customer-loss threshold rose 0.82 -> 0.93 in cross-validation: fewer
+# in-sample events) set the development figures at F1 0.84, customer-loss precision 0.935 and
+# counterparty 0.69.
+FLOORS = {"dev": (0.82, 0.11), "test": (0.71, 0.20), "shared": (0.99, 0.01)}
+# precision of the types a user acts on, on the development half (0.83, 0.96, 0.935), less a margin
+DEV_PRECISION_FLOORS = {"funding": 0.80, "leadership_change": 0.93, "customer_loss": 0.92}
+# customer losses whose customer is right, on the development half (0.69), less a margin
+DEV_COUNTERPARTY_FLOOR = 0.66
 
 
 @pytest.fixture(scope="module")
