@@ -133,6 +133,8 @@ CASES = [
     ("'close to' money is no closing", "Scale AI is awarded an agreement worth close to $250 million",
      {("partnership", "scale-ai", None)}, None),
     ("a round closed", "Cohere closes $500 million Series D", {("funding", "cohere", None)}, None),
+    ("a frame names the customer a rule left open", "OpenAI revokes xAI's ChatGPT access",
+     {("customer_loss", "openai", "xai")}, None),
     ("a provider's product picked", "Samsung picks Google's Gemini to power its assistant",
      {("partnership", "google", None)}, None),
     ("a person picked is no partnership", "Meta taps a Google veteran as chief design officer",
