@@ -133,6 +133,7 @@ CASES = [
     ("'close to' money is no closing", "Scale AI is awarded an agreement worth close to $250 million",
      {("partnership", "scale-ai", None)}, None),
     ("a round closed", "Cohere closes $500 million Series D", {("funding", "cohere", None)}, None),
+    ("money bet on a company", "Nvidia's $100 billion bet on OpenAI", {("funding", "openai", "nvidia")}, None),
     ("a frame names the customer a rule left open", "OpenAI revokes xAI's ChatGPT access",
      {("customer_loss", "openai", "xai")}, None),
     ("a provider's product picked", "Samsung picks Google's Gemini to power its assistant",

@@ -131,6 +131,8 @@ INVESTOR_CASES = [
      {("funding", "mistral", "nvidia")}),
     ("untracked names after a cue", "Reka AI raises $60 million",
      "Backers including DST Global, Snowflake Ventures and Nvidia took part.", {("funding", "reka", "nvidia")}),
+    ("investors who agree to add money", "Mistral raises EUR 450 million",
+     "Nvidia and Salesforce agreed to add EUR 120 million in convertible debt.", {("funding", "mistral", "nvidia")}),
     ("a list of investors in a title", "Alphabet, Nvidia invest in Safe Superintelligence", "",
      {("funding", "ssi", "google"), ("funding", "ssi", "nvidia")}),
 ]

@@ -26,7 +26,8 @@ MONEY_BEFORE_FROM = frozenset({"billion", "million", "bn", "mn", "investment", "
 CUES_BY = frozenset({"led", "co-led", "backed", "funded", "joined"})  # "led by X"
 CUES_AFTER = frozenset({"among", "invested", "participated", "contributed", "joined", "also", "put", "chipped",
                         "invest", "invests", "investing", "join", "joins", "joining", "participate", "participates",
-                        "participating", "contribute", "contributes", "contributing", "chip"})
+                        "participating", "contribute", "contributes", "contributing", "chip", "commit", "commits",
+                        "committed", "pledge", "pledges", "pledged", "add", "adds", "added", "pour", "pours", "poured"})
 # words between an investor list and its verb: "Alphabet and Nvidia have joined", "Nvidia will put in"
 AUXILIARIES = frozenset({"will", "would", "have", "has", "had", "are", "is", "were", "was", "each", "both",
                          "reportedly", "to", "set", "plan", "plans", "agreed"})
