@@ -17,6 +17,7 @@ import copy
 
 from watchers.models import Event
 from watchers.rules.clause_reading import LIST_JOINS, Word, next_in_list, previous_in_list, words_of
+from watchers.rules.lexicon import inflect
 from watchers.rules.match import Found
 
 CUES_BEFORE = frozenset({"including", "alongside", "like"})
@@ -24,10 +25,11 @@ CUES_BEFORE = frozenset({"including", "alongside", "like"})
 MONEY_BEFORE_FROM = frozenset({"billion", "million", "bn", "mn", "investment", "funding", "backing", "capital", "money",
                                "raised", "raises", "raising", "round", "financing", "cash"})
 CUES_BY = frozenset({"led", "co-led", "backed", "funded", "joined"})  # "led by X"
-CUES_AFTER = frozenset({"among", "invested", "participated", "contributed", "joined", "also", "put", "chipped",
-                        "invest", "invests", "investing", "join", "joins", "joining", "participate", "participates",
-                        "participating", "contribute", "contributes", "contributing", "chip", "commit", "commits",
-                        "committed", "pledge", "pledges", "pledged", "add", "adds", "added", "pour", "pours", "poured"})
+# after a list: "among" its backers, "also" invested, or an investor's verb in any form ("Amazon, Nvidia and SoftBank
+# contributed", "Alphabet, Nvidia invest in SSI")
+CUES_AFTER = frozenset({"among", "also"}) | {form for verb in ("invest", "participate", "contribute", "join", "put",
+                                                               "chip", "commit", "pledge", "add", "pour")
+                                             for form in inflect(verb)}
 # words between an investor list and its verb: "Alphabet and Nvidia have joined", "Nvidia will put in"
 AUXILIARIES = frozenset({"will", "would", "have", "has", "had", "are", "is", "were", "was", "each", "both",
                          "reportedly", "to", "set", "plan", "plans", "agreed"})
@@ -76,46 +78,29 @@ def _named_as_investors(words: list[Word]) -> list[int]:
             first = before
         while (after := next_in_list(words, last)) is not None:
             last = after
-        if _cue_before(words, _list_start(words, first)) or _cue_after(words, _list_end(words, last)):
+        if _cue_before(words, _list_edge(words, first, -1)) or _cue_after(words, _list_edge(words, last, 1)):
             found.append(word.company)
     return found
 
 
-def _list_start(words: list[Word], first: int) -> int:
-    """The first name of the list whose first tracked company is at `first`, over the untracked names
-    before it ("including Andreessen Horowitz, Lightspeed, Nvidia Corp."): at most four of three words."""
-    start = first
+def _list_edge(words: list[Word], k: int, step: int) -> int:
+    """The outermost word of the list around the company at `k`, walking back (`step` -1) or on (+1) over
+    the untracked names in it ("including Andreessen Horowitz, Lightspeed, Nvidia", "Amazon, Nvidia and
+    SoftBank contributed"): at most four names of three words each."""
+    edge = k
     for _ in range(4):
-        k = start - 1
-        if k < 1 or words[k].text not in LIST_JOINS:
-            return start
-        k -= 2 if words[k].text == "and" and words[k - 1].text == "," and k > 1 else 1
-        name_end = k
-        while k >= 0 and name_end - k < 3 and words[k].company is None and (words[k].capital or words[k].text == "."):
-            k -= 1
-        if k == name_end:
-            return start
-        start = k + 1
-    return start
-
-
-def _list_end(words: list[Word], last: int) -> int:
-    """The last word of the list whose last tracked company is at `last`, over the untracked names after it
-    ("Amazon, Nvidia and SoftBank contributed"): at most four of three words."""
-    end = last
-    for _ in range(4):
-        k = end + 1
-        if k + 1 >= len(words) or words[k].text not in LIST_JOINS:
-            return end
-        k += 2 if words[k].text == "," and words[k + 1].text == "and" else 1
-        name_start = k
-        while k < len(words) and k - name_start < 3 and words[k].company is None and (
-                words[k].capital or words[k].text == "."):
-            k += 1
-        if k == name_start:
-            return end
-        end = k - 1
-    return end
+        j = edge + step
+        joins = 0
+        while 0 <= j < len(words) and words[j].text in LIST_JOINS and joins < 2:  # ",", "and" or ", and"
+            j, joins = j + step, joins + 1
+        name = j
+        while 0 <= j < len(words) and abs(j - name) < 3 and words[j].company is None and (
+                words[j].capital or words[j].text == "."):
+            j += step
+        if not joins or j == name:
+            return edge
+        edge = j - step
+    return edge
 
 
 def _cue_before(words: list[Word], first: int) -> bool:
