@@ -46,9 +46,9 @@ from watchers.settings import default_seeds_dir
 
 HEADS = (*EVENT_TYPES, ANY)
 FOLDS = 5
-PRECISION = 0.95
+PRECISION = 0.90
 MIN_RIGHT = 5
-MIN_DOCS = 3  # a feature seen in fewer training rows is left out
+MIN_DOCS = 4  # a feature seen in fewer training rows is left out
 L2 = 3e-3
 STEPS = 400
 LEARNING_RATE = 0.05
@@ -61,7 +61,10 @@ WITHHELD = {"legal": "test half, 2026-12-05: legal precision 0.95 with the rules
                    "0.74 -> 0.72 (no gain), and it scores every company of every item with events: "
                    "a fifth of classify's speed, under the 5,000 items/s floor",
             "partnership": "test half, 2026-12-05 (680 items, look 8): the head admitted by cross-validation "
-                           "changed no result there (partnership P 0.75 R 0.54 with and without it): no gain"}
+                           "changed no result there (partnership P 0.75 R 0.54 with and without it): no gain",
+            "leadership_change": "test half, 2026-12-06 (1,114 items, look 12): admitted once thresholds aim at 90% "
+                                 "precision, it raised leadership recall 0.74 -> 0.84 but lowered its precision "
+                                 "0.85 -> 0.81 and raised look-alike alarms 0.141 -> 0.164: precision not kept"}
 _DATA_FIELDS = ("id", "title", "summary", "link", "source", "events", "story")
 # what --check compares: the figures of cross-validation and the rules' hash follow the rules of the day
 CHECKED = ("trained_on", "items", "rows", "data_sha256", "settings", "heads", "thresholds", "veto_threshold",

@@ -88,7 +88,8 @@ def test_features_name_roles_money_and_numbers_not_companies() -> None:
 
 def _fixture_items() -> list[train.TrainingItem]:
     rows = [("s1", {"sue", "court"}, True), ("s2", {"sue", "judge"}, True), ("s3", {"rais", "round"}, False),
-            ("s4", {"rais", "seed"}, False), ("s5", {"sue", "rais"}, True), ("s6", {"round", "judge"}, False)]
+            ("s4", {"rais", "seed"}, False), ("s5", {"sue", "rais"}, True), ("s6", {"round", "judge"}, False),
+            ("s7", {"sue", "court"}, True), ("s8", {"rais", "round"}, False)]  # each word in MIN_DOCS rows or more
     return [train.TrainingItem(story, {("legal", "openai")} if sued else set(), set(), set(), ["openai"],
                                [features | {"xsubj"}]) for story, features, sued in rows]
 
