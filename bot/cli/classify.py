@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -134,14 +135,15 @@ def classify_stream(rules_engine: RulesEngine, stream: BinaryIO, out: BinaryIO, 
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return errors + sum(write(classify_batch(rules_engine, batch, explain)) for batch in batches)
     _worker_engine = rules_engine
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque = deque()
+    # a worker that dies (killed from outside) breaks the pool: the run ends with an error, never waits
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque[Future] = deque()
         for batch in batches:
-            pending.append(pool.apply_async(_worker_batch, (batch, explain)))
+            pending.append(pool.submit(_worker_batch, batch, explain))
             if len(pending) >= 2 * workers:
-                errors += write(pending.popleft().get())
+                errors += write(pending.popleft().result())
         while pending:
-            errors += write(pending.popleft().get())
+            errors += write(pending.popleft().result())
     return errors
 
 
