@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.shared_data import VENDORWATCH
 
@@ -185,3 +189,25 @@ def test_explain_through_the_pool_keeps_the_line_numbers(tmp_path: Path) -> None
     numbers = [int(line.split()[2].rstrip(":")) for line in done.stdout.decode().splitlines()
                if line.startswith("# line ")]
     assert numbers == list(range(1, 1200))
+
+
+def test_a_worker_killed_from_outside_ends_the_run_with_an_error(tmp_path: Path) -> None:
+    """The pool breaks instead of waiting for a batch that never comes: exit 1, the apology, no hang."""
+    if not Path("/proc/self/task").exists():
+        pytest.skip("needs Linux /proc to find the worker processes")
+    source = tmp_path / "items.jsonl"
+    source.write_bytes(lines(*({"title": f"Scale AI raises ${n} million from Nvidia"} for n in range(1, 200_001))))
+    process = subprocess.Popen([*COMMAND, "classify", str(source)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "LOG_LEVEL": "WARNING", "CLASSIFY_WORKERS": "2"}, cwd=ROOT)
+    children: list[int] = []
+    for _ in range(300):  # the pool starts with the second batch
+        path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        children = [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        if children or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert children, "no worker process appeared"
+    os.kill(children[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert b"sorry" in stderr and b"BrokenProcessPool" in stderr
