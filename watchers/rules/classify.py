@@ -211,8 +211,8 @@ class RulesEngine:
             # every event a frame makes is of a type it triggers, for a company of the clause: none is
             # new when the rules found them all
             kinds = self.frames.types_triggered(slot_text.lower())
-            if all((kind, tokens[int(n)].slug) in known and (kind, tokens[int(n)].slug) not in open_events
-                   for kind in kinds for n in TOKEN.findall(slot_text)):
+            pairs = {(kind, tokens[int(n)].slug) for kind in kinds for n in TOKEN.findall(slot_text)}
+            if pairs <= known and not pairs & open_events.keys():
                 continue
             status = clause_status(text)
             if status == "denied":
