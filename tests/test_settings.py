@@ -47,6 +47,8 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     ("DIGEST_TIMEZONE", "Mars/Base", "an IANA time zone"),
     ("LOG_LEVEL", "loud", "one of DEBUG"),
     ("PORT", "70000", "<= 65535"),
+    ("CLASSIFY_WORKERS", "-1", "a whole number >= 0"),
+    ("CLASSIFY_WORKERS", "65", "<= 64"),
 ])
 def test_a_bad_value_names_the_setting_and_what_it_expects(name: str, value: str, expects: str) -> None:
     with pytest.raises(UsageError) as caught:
@@ -104,6 +106,7 @@ def test_values_the_help_does_not_promise_are_refused(name: str, value: str, exp
     ("DATABASE_URL", "postgresql://u@h/db", "postgresql://u@h/db"),
     ("DISCORD_API_URL", "http://127.0.0.1:9/api/v10", "http://127.0.0.1:9/api/v10"),
     ("LOG_LEVEL", "critical", "CRITICAL"),
+    ("CLASSIFY_WORKERS", "0", 0), ("CLASSIFY_WORKERS", "3", 3),
 ])
 def test_values_the_help_promises_are_accepted(name: str, value: str, parsed: object) -> None:
     assert getattr(load_settings({name: value}, dotenv_path=None), name.lower()) == parsed

@@ -7,11 +7,11 @@ end). Input is read as a stream and output written one flush per batch, so a lon
 pipe costs constant memory. `--explain` prints, for a person, why each event was found.
 A malformed rules or companies file is a usage error (exit 2) naming file, line and reason.
 
-From the second batch on, batches are classified by a pool of forked worker processes, one per
-CPU the process may use or CLASSIFY_WORKERS (classifying is pure computation, and the engine is
-shared copy-on-write):
-output stays in input order, at most two batches a worker are in flight, and a single batch never
-starts the pool. Where fork is unavailable, or with one CPU, one process does it all.
+From the second batch on, batches are classified by a pool of forked worker processes: one per
+CPU the process may use, or CLASSIFY_WORKERS (classifying is pure computation, and the forked workers
+share the engine copy-on-write). Output stays in input order, at most two batches a worker are in
+flight, and a single batch never starts the pool. Where fork is unavailable, or with one CPU, one
+process does it all; a worker killed from outside ends the run with an error.
 """
 
 from __future__ import annotations
