@@ -11,7 +11,9 @@ has to pass, in this order:
 4. overlaps: the longest hit wins ("Google DeepMind" over "Google", "Scale AI" over "Scale");
 5. context aliases ("Scale", "Surge") stay only when the same item also names the company by a
    plain alias, domain or known person, or a company cue ("startup", "CEO") stands next to them;
-   products ("Claude", "Gemini") only with such a sure mention, never on a cue.
+   products ("Claude", "Gemini") only with such a sure mention, never on a cue; except a product
+   named with its maker ("Claude maker", "the Llama developer", "Gemini's creator"), which names
+   the company for sure, the maker noun included in the mention.
 A known person of one company followed by "'s AI startup" (or company, lab, venture) names that
 company ("Ilya Sutskever's AI startup"): a mention via the person.
 
@@ -50,6 +52,8 @@ _DOUBTFUL = (CONTEXT, PRODUCT)
 # after a known person: the AI company they are known for ("Ilya Sutskever's $32 billion AI startup")
 _PERSONS_VENTURE = re.compile(r"['\u2019]s\s+(?:(?:new|young|secretive|\$[\d.,]+\s*(?:billion|million|bn)|"
                               r"[\d.,]+\s*(?:billion|million|bn))\s+){0,2}AI\s+(?:startup|start-up|company|lab|venture)\b")
+# after a product: its maker, which is the company ("Claude maker", "Llama's developer")
+_PRODUCT_MAKER = re.compile(r"(?:['\u2019]s)?[\s-]+(?:maker|developer|creator|owner|parent|builder)\b")
 _SEPARATOR = "\x00"  # between the texts of one item, scanned as one (see Matcher._mentions)
 
 
@@ -238,8 +242,10 @@ class Matcher:
             return scanned  # only aliases and domains, which stay whatever else the item names
         sure = people or set()
         unconfirmed = False
-        for hits in scanned:
+        for text, hits in zip(texts, scanned):
             for hit in hits:
+                if hit.via == PRODUCT and (maker := _PRODUCT_MAKER.match(text, hit.end)):
+                    hit.via, hit.end, hit.alias = ALIAS, maker.end(), text[hit.start:maker.end()]
                 if hit.via not in _DOUBTFUL:
                     sure.add(hit.slug)
         for hits in scanned:
