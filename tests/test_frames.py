@@ -396,6 +396,18 @@ CASES = [
      {("funding", "mistral", "nvidia")}, None),
     ("a compute startup funded is no compute deal", "Nvidia invests $1 billion in data center startup Cohere",
      {("funding", "cohere", "nvidia")}, None),
+    ("legal action handed to its target", "State regulators hit Cohere with a privacy lawsuit",
+     {("legal", "cohere", None)}, None),
+    ("a cease-and-desist sent", "Attorney general sends Perplexity a cease-and-desist letter", {("legal", "perplexity", None)},
+     None),
+    ("money sent is no legal action", "Nvidia sends Mistral AI a cheque", set(), None),
+    ("a provider named by its customer", "Cohere names Amazon its primary cloud provider",
+     {("partnership", "amazon", "cohere")}, None),
+    ("managers cut", "Meta trims a fifth of its middle managers", {("layoffs", "meta", None)}, None),
+    ("buyouts offered to staff", "Microsoft offers voluntary buyouts to staff in its gaming unit",
+     {("layoffs", "microsoft", None)}, None),
+    ("a buyout of a company is no layoff", "Investors agree to a buyout of Appen", {("acquisition", "appen", None)}, None),
+    ("talks of a size", "Cohere in early talks for a $500 million round", {("funding", "cohere", None)}, "in_talks"),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)
