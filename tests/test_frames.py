@@ -408,6 +408,11 @@ CASES = [
      {("layoffs", "microsoft", None)}, None),
     ("a buyout of a company is no layoff", "Investors agree to a buyout of Appen", {("acquisition", "appen", None)}, None),
     ("talks of a size", "Cohere in early talks for a $500 million round", {("funding", "cohere", None)}, "in_talks"),
+    ("the contract is what ends", "Labelbox's contract with Meta terminated", {("customer_loss", "labelbox", "meta")},
+     None),
+    ("a vendor's contracts paused", "Sama's Meta contracts paused", {("customer_loss", "sama", "meta")}, None),
+    ("a deal that ends something else", "Meta's deal with Sama ends speculation about its plans", set(), None),
+    ("a particle is no backing", "Snap scales back Google Cloud spend", set(), None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

@@ -28,6 +28,12 @@ SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed",
 # a company's stock or worth: the verb after it is a price move ("Meta stock drops after ...")
 PRICE_NOUNS = frozenset({"stock", "stocks", "shares", "valuation", "value", "cap", "capitalization", "price"})
 BACKGROUND_TIMES = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
+# verbs whose particle a trigger word can be: "scales back its spend" is no backing, "lays out" no layoff
+PARTICLE_VERBS = frozenset({"scale", "scales", "scaled", "scaling", "pull", "pulls", "pulled", "pulling", "cut", "cuts",
+                            "cutting", "step", "steps", "stepped", "stepping", "roll", "rolls", "rolled", "rolling",
+                            "dial", "dials", "dialed", "dialing", "claw", "claws", "clawed", "clawing", "ramp", "ramps",
+                            "ramped", "ramping", "hold", "holds", "held", "holding", "fight", "fights", "fought",
+                            "fighting", "push", "pushes", "pushed", "pushing", "bounce", "bounces", "bounced"})
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
 WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|" + PLAIN_WORD.pattern + r"|[^\w\s]")
@@ -68,6 +74,17 @@ def vendor_apposition(words: list[Word], at: int) -> bool:
     closing = next((k for k in range(at - 1, max(-1, at - 5), -1) if words[k].text == ","), None)
     return closing is not None and any(words[k].company is not None and names_vendor(words, k)
                                        for k in range(max(0, closing - 8), closing))
+
+
+def another_use(previous: str, first: str, noun: bool) -> bool:
+    """Whether the word before a trigger makes the trigger's first word another word than the frame's:
+    a compound adjective ("Amazon-backed Anthropic" is no backing), a price move ("Meta stock drops"), a
+    verb's form after an article that is a noun ("raises the bar", "a cut"; not "the ousting of"), a
+    prevented action ("bars Nvidia from selling"), or a particle ("scales back its spend")."""
+    if previous == "-" or previous == "from" and first.endswith("ing"):
+        return True
+    return not noun and (previous in PRICE_NOUNS or previous in ("the", "a", "an") and not first.endswith("ing")
+                         or previous in PARTICLE_VERBS and first == "back")
 
 
 def title_case(words: list[Word]) -> bool:

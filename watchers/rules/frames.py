@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
-                                           PLAIN_WORD, PREPOSITIONS, PRICE_NOUNS, RELATIONS, SPEECH, Word, follows,
+                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
                                            names_vendor, next_in_list, previous_in_list, title_case,
                                            vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
@@ -126,14 +126,8 @@ class FrameReader:
         before = [w.text for w in words[max(0, at - 3):at]]
         if any(t in lexicon.not_events for t in before):
             return True
-        if before and before[-1] == "-":
-            return True  # a compound adjective: "Amazon-backed Anthropic" is no backing
-        if before and before[-1] in PRICE_NOUNS and not trigger.noun:
-            return True  # a price move: "Meta stock drops after Scale AI deal"
-        if before and before[-1] in ("the", "a", "an") and not trigger.noun and not trigger.words[0].endswith("ing"):
-            return True  # a verb's form after an article is a noun: "raises the bar", "a cut"; not "the ousting of"
-        if before and before[-1] == "from" and trigger.words[0].endswith("ing"):
-            return True  # a prevented action: "US bars Nvidia from selling chips", "blocked from acquiring"
+        if before and another_use(before[-1], trigger.words[0], trigger.noun):
+            return True
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
             return True
         after = [w.text for w in words[end:]]
