@@ -412,7 +412,8 @@ CASES = [
      None),
     ("a vendor's contracts paused", "Sama's Meta contracts paused", {("customer_loss", "sama", "meta")}, None),
     ("a deal that ends something else", "Meta's deal with Sama ends speculation about its plans", set(), None),
-    ("a particle is no backing", "Snap scales back Google Cloud spend", set(), None),
+    ("a particle is no backing", "Snap scales back Google Cloud spend", {("customer_loss", "google", None)}, None),
+    ("its own hiring scaled back", "Google scales back hiring in its cloud unit", set(), None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)
