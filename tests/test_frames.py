@@ -414,6 +414,10 @@ CASES = [
     ("a deal that ends something else", "Meta's deal with Sama ends speculation about its plans", set(), None),
     ("a particle is no backing", "Snap scales back Google Cloud spend", {("customer_loss", "google", None)}, None),
     ("its own hiring scaled back", "Google scales back hiring in its cloud unit", set(), None),
+    ("the seller of what the deal buys provides it", "Amazon inks $38 billion compute deal with OpenAI",
+     {("partnership", "amazon", "openai")}, None),
+    ("what neither sells leaves the words' order", "Apple inks deal with OpenAI", {("partnership", "openai", "apple")},
+     None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

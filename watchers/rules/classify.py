@@ -62,6 +62,7 @@ from typing import Callable, Iterable, TypeVar
 
 from watchers.models import Classification, Event, LearnedDecision, Mention
 from watchers.rules.background import BACKGROUND_CUE, without_background_roles
+from watchers.rules.clause_reading import PLAIN_WORD
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
 from watchers.rules.frames import FrameReader, Lexicon, load_lexicon
@@ -221,7 +222,7 @@ class RulesEngine:
                 event = Event(frame_event.type, slug_of(frame_event.subject),
                               None if frame_event.counterparty is None else slug_of(frame_event.counterparty))
                 if frame_event.frame.orient:
-                    event = self._orient(event)
+                    event = self._orient(event, text)
                 key = (event.type, event.subject, event.counterparty)
                 if (event.type, event.subject) in open_events and event.counterparty is not None:
                     open_events.pop((event.type, event.subject)).counterparty = event.counterparty
@@ -270,18 +271,20 @@ class RulesEngine:
                         return []
                     made = _bind(rule, match, slots)
                     if rule.orient:
-                        made = [self._orient(e) for e in made]
+                        made = [self._orient(e, text) for e in made]
                     for event in made:
                         found.append(_RuleMatch(event, text, match, status, facts))
                         overridden.update((kind, event.subject) for kind in rule.overrides)
         return [made for made in found if (made.event.type, made.event.subject) not in overridden]
 
-    def _orient(self, event: Event) -> Event:
+    def _orient(self, event: Event, clause: str) -> Event:
         """Vendor as subject for customer_loss and partnership where the words do not say who it is,
         in this order of precedence, else the words' order stands:
         1. a known customer: the subject listed among the other's customers (not the reverse) turns round;
         2. kinds: a lab paired with a vendor makes the vendor the subject, unless the lab knows it as a customer;
-        3. a partnership of two of one kind: an investor of the other is its provider (cloud, chips:
+        3. what is sold: the clause names what only the other sells (`sells`: "Meta signs cloud deal with
+           Google", "OpenAI moves compute off Microsoft"), and the subject is not its known customer;
+        4. a partnership of two of one kind: an investor of the other is its provider (cloud, chips:
            "Mistral AI gets cozy with Nvidia", Nvidia being a Mistral investor)."""
         if event.type not in ("customer_loss", "partnership") or event.counterparty is None:
             return event
@@ -291,9 +294,12 @@ class RulesEngine:
         known = subject.slug in other.customers and other.slug not in subject.customers
         kinds = (subject.kind == "lab" and other.kind == "vendor" and other.slug not in subject.customers
                  and subject.slug not in other.customers)
+        named = set(PLAIN_WORD.findall(clause.lower()))
+        sold = (named.intersection(other.sells) and not named.intersection(subject.sells)
+                and other.slug not in subject.customers)
         investor = (event.type == "partnership" and subject.kind == other.kind and other.slug in subject.investors
                     and subject.slug not in other.investors and other.slug not in subject.customers)
-        if known or kinds or investor:
+        if known or kinds or sold or investor:
             event.subject, event.counterparty = other.slug, subject.slug
         return event
 

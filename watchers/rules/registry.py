@@ -26,7 +26,7 @@ from watchers.errors import ConfigError
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KINDS = ("vendor", "lab")
 _LIST_FIELDS = ("aliases", "context_aliases", "products", "veto", "domains", "people", "customers", "investors",
-                "epithets")
+                "epithets", "sells")
 _KNOWN_KEYS = {"slug", "name", "kind", "exact_case", "established", "sec_cik", "news_query", "feeds", *_LIST_FIELDS}
 
 
@@ -50,6 +50,7 @@ class Company:
     people: tuple[str, ...] = ()
     customers: tuple[str, ...] = ()
     investors: tuple[str, ...] = ()
+    sells: tuple[str, ...] = ()  # what it provides others ("cloud", "chips"): the provider of a deal for it (classify.py)
     feeds: tuple[SeedFeed, ...] = ()
     sec_cik: str | None = None
     news_query: str | None = None
