@@ -416,6 +416,10 @@ CASES = [
     ("its own hiring scaled back", "Google scales back hiring in its cloud unit", set(), None),
     ("the seller of what the deal buys provides it", "Amazon inks $38 billion compute deal with OpenAI",
      {("partnership", "amazon", "openai")}, None),
+    ("an investor among the owners", "Nvidia becomes a top shareholder in xAI", {("funding", "xai", "nvidia")}, None),
+    ("a majority owner controls", "Meta becomes the majority owner of Sama", {("acquisition", "sama", "meta")}, None),
+    ("a buyout agreed to", "TaskUs agrees to a $1.2 billion buyout by its founders", {("acquisition", "taskus", None)},
+     None),
     ("what neither sells leaves the words' order", "Apple inks deal with OpenAI", {("partnership", "openai", "apple")},
      None),
 ]
