@@ -169,3 +169,20 @@ def previous_in_list(words: list[Word], k: int) -> int | None:
             return None
         k = name_start
     return None
+
+
+def list_before_name(words: list[Word], k: int) -> list[int]:
+    """The companies of a list whose last name, untracked and capitalised, ends at word `k`."""
+    start = k
+    while start > 0 and k - start < 2 and words[start - 1].capital and words[start - 1].company is None:
+        start -= 1
+    join = start - 1
+    if join < 1 or words[join].text not in LIST_JOINS:
+        return []
+    last = join - 1 if words[join - 1].text != "," or words[join].text != "and" else join - 2
+    if last < 0 or words[last].company is None or words[last].possessive:
+        return []
+    group = [last]
+    while (earlier := previous_in_list(words, group[0])) is not None:
+        group.insert(0, earlier)
+    return group

@@ -66,7 +66,7 @@ from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
                                            PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
-                                           names_vendor, next_in_list, previous_in_list, title_case,
+                                           list_before_name, names_vendor, next_in_list, previous_in_list, title_case,
                                            vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
@@ -130,6 +130,9 @@ class FrameReader:
             return True
         if len(before) >= 2 and before[-1] in ("after", "following") and before[-2] in BACKGROUND_TIMES:
             return True
+        since = next((k for k in range(at - 1, max(-1, at - 4), -1) if words[k].text == "since"), None)
+        if since is not None and (since == 0 or words[since - 1].text not in ("has", "have", "had")):
+            return True  # background: "since he left Google" (not "has since ended")
         after = [w.text for w in words[end:]]
         clause_end = next((k for k, text in enumerate(after) if text in lexicon.stops or text in BREAKS), len(after))
         # forbidden words count in the trigger's own clause ("sever ties after Meta takes a stake": not a stake)
@@ -176,6 +179,8 @@ class FrameReader:
         near = words[first:end + 7]
         if any(w.text in self.lexicon.roles for w in near):
             return True
+        if any(w.text in ("he", "she") for w in words[max(first, at - 2):at]):
+            return True  # "said today he is leaving to work at Anthropic"
         in_title_case = title_case(words)
         for before, a, b in zip([None, *near], near, near[1:]):
             # a name: two capitalised words, neither a company; in Title Case only right after a
@@ -326,7 +331,7 @@ class FrameReader:
                 break  # "X's CEO says more founders are looking to be acquired": what is said has its own subject
             if k == at - 1 and word.capital and word.company is None:
                 # a list ending in an untracked name right before the trigger: "OpenAI, SoftBank team up"
-                group = self._list_before_name(words, k)
+                group = list_before_name(words, k)
                 if group:
                     return group, apposition
             if word.text == ",":
@@ -380,23 +385,6 @@ class FrameReader:
         moves, though the company joined is not named in the clause."""
         return end < len(words) and words[end].text == "as" and any(
             w.text in self.lexicon.roles for w in words[end + 1:end + 4])
-
-    @staticmethod
-    def _list_before_name(words: list[Word], k: int) -> list[int]:
-        """The companies of a list whose last name, untracked and capitalised, ends at word `k`."""
-        start = k
-        while start > 0 and k - start < 2 and words[start - 1].capital and words[start - 1].company is None:
-            start -= 1
-        join = start - 1
-        if join < 1 or words[join].text not in LIST_JOINS:
-            return []
-        last = join - 1 if words[join - 1].text != "," or words[join].text != "and" else join - 2
-        if last < 0 or words[last].company is None or words[last].possessive:
-            return []
-        group = [last]
-        while (earlier := previous_in_list(words, group[0])) is not None:
-            group.insert(0, earlier)
-        return group
 
     @staticmethod
     def _names_product(words: list[Word], at: int, frame: Frame) -> bool:
