@@ -432,6 +432,11 @@ CASES = [
     ("a buyout backed by the board", "Sama board backs the buyout", {("acquisition", "sama", None)}, None),
     ("control passing to a buyer", "Aleph Alpha passes into Cohere's hands", {("acquisition", "aleph-alpha", "cohere")},
      None),
+    ("the customer between commas after its description", "Sama's largest customer, Meta, moves to end contracts",
+     {("customer_loss", "sama", "meta")}, None),
+    ("work put on ice", "OpenAI and xAI have put some Mercor work on ice",
+     {("customer_loss", "mercor", "openai"), ("customer_loss", "mercor", "xai")}, None),
+    ("its own hiring frozen", "Meta freezes hiring in its AI unit", set(), None),
     ("what neither sells leaves the words' order", "Apple inks deal with OpenAI", {("partnership", "openai", "apple")},
      None),
 ]

@@ -343,6 +343,11 @@ class FrameReader:
                         return inside[-1:], []
                     break
                 apposition = [j for j in range(opening + 1, k) if words[j].company is not None]
+                # "Scale AI's largest customer, Google, moves to ...": the company between the commas acts,
+                # and the description before them names its vendor (step e)
+                described = [j for j in range(max(0, opening - 6), opening) if names_vendor(words, j)]
+                if apposition and described and not names_vendor(words, apposition[-1]):
+                    return apposition, described
                 if opening > 0 and words[opening - 1].company is not None:
                     k = opening - 1
                     floor = max(-1, k - 6)
