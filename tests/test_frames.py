@@ -436,6 +436,7 @@ CASES = [
      {("customer_loss", "sama", "meta")}, None),
     ("work put on ice", "OpenAI and xAI have put some Mercor work on ice",
      {("customer_loss", "mercor", "openai"), ("customer_loss", "mercor", "xai")}, None),
+    ("a bill proposes, it bans nothing", "Lawmakers introduce bill to bar DeepSeek from government devices", set(), None),
     ("its own hiring frozen", "Meta freezes hiring in its AI unit", set(), None),
     ("what neither sells leaves the words' order", "Apple inks deal with OpenAI", {("partnership", "openai", "apple")},
      None),
