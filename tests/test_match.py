@@ -49,6 +49,8 @@ CASES = [
     ("a known person's views name no company", ["Ilya Sutskever's views on AI safety"], []),
     ("a product with its maker names the maker", ["Claude maker gets $10 billion"], ["anthropic"]),
     ("a product's developer, possessive", ["Llama's developer hires an engineer"], ["meta"]),
+    ("veterans of a company are its past", ["Apple and Google veterans raise $250mn"], []),
+    ("alumni of a company are its past", ["OpenAI alumni launch a startup"], []),
     ("a product alone names nobody", ["Users of Claude can upload files"], []),
     ("a product's users are no maker", ["Claude users complain about limits"], []),
     ("context alias alone", ["Scale of the problem grows"], []),

@@ -17,8 +17,8 @@ has to pass, in this order:
 A known person of one company followed by "'s AI startup" (or company, lab, venture) names that
 company ("Ilya Sutskever's AI startup"): a mention via the person.
 
-A mention right after "former", "ex-" or "who led" is background (a person's past employer): it
-is kept, marked, and does not make the item about that company; except the employer an executive
+A mention right after "former", "ex-" or "who led", or before "veterans" or "alumni", is background (a
+person's past employer): it is kept, marked, and does not make the item about that company; except the employer an executive
 is hired away from ("OpenAI hires former xAI CFO": a verb of hiring before, a C-level role after).
 """
 
@@ -52,6 +52,8 @@ _DOUBTFUL = (CONTEXT, PRODUCT)
 # after a known person: the AI company they are known for ("Ilya Sutskever's $32 billion AI startup")
 _PERSONS_VENTURE = re.compile(r"['\u2019]s\s+(?:(?:new|young|secretive|\$[\d.,]+\s*(?:billion|million|bn)|"
                               r"[\d.,]+\s*(?:billion|million|bn))\s+){0,2}AI\s+(?:startup|start-up|company|lab|venture)\b")
+# people named by a past employer after it: "Apple and Google veterans raise $250mn" (background, like "former")
+_ALUMNI_AFTER = re.compile(r"(?:,?\s+(?:and|&)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?)?\s+(?:veterans?|alumni|alums?)\b")
 # after a product: its maker, which is the company ("Claude maker", "Llama's developer")
 _PRODUCT_MAKER = re.compile(r"(?:['\u2019]s)?[\s-]+(?:maker|developer|creator|owner|parent|builder)\b")
 _SEPARATOR = "\x00"  # between the texts of one item, scanned as one (see Matcher._mentions)
@@ -215,7 +217,8 @@ class Matcher:
                 hit = Found(slug, surface, start - offset, end - offset, kind)
                 # a cue anywhere is needed for one in the 40 characters before the hit (the gate is exact)
                 if background_cue and _after_background_cue(texts[text_index], lowered[offset:text_end], hit.start) \
-                        and not _executive_hired_away(texts[text_index], hit):
+                        and not _executive_hired_away(texts[text_index], hit) \
+                        or _ALUMNI_AFTER.match(texts[text_index], hit.end):
                     hit.background = True
                 result[text_index].append(hit)
                 doubtful = doubtful or kind in _DOUBTFUL
