@@ -31,8 +31,9 @@ How an item is read, in this order (the semantics, stated once):
    null). A rule whose subject is `primary` binds the primary company (such rules say
    `unless = '⟦'` to stay off clauses naming one). A rule with `orient = true` has wording that
    does not say who is the vendor ("A and B sign a deal"): when the registry says the bound
-   subject is a known customer of the counterparty (and not the reverse), or the subject is a
-   lab and the counterparty a vendor, the two are swapped (`_orient`). An event whose
+   subject is a known customer of the counterparty (and not the reverse), the subject is a
+   lab and the counterparty a vendor, or the clause names what only the counterparty sells
+   ("cloud", "chips"), the two are swapped (`_orient`). An event whose
    counterparty slot bound only its own subject ("Google replaces Gemini") is dropped, and so
    is one whose own words hedge it (`untold.HEDGE`: could, not, tried to, held talks).
 6. Conflicts among the rules' events: a rule's `overrides` drop events of the listed types for
