@@ -28,7 +28,7 @@ SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed",
 # a company's stock or worth: the verb after it is a price move ("Meta stock drops after ...")
 PRICE_NOUNS = frozenset({"stock", "stocks", "shares", "valuation", "value", "cap", "capitalization", "price"})
 BACKGROUND_TIMES = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
-# verbs whose particle a trigger word can be: "scales back its spend" is no backing, "lays out" no layoff
+# verbs whose particle "back" is, not a trigger: "scales back its spend", "pulls back" are no backing
 PARTICLE_VERBS = frozenset({"scale", "scales", "scaled", "scaling", "pull", "pulls", "pulled", "pulling", "cut", "cuts",
                             "cutting", "step", "steps", "stepped", "stepping", "roll", "rolls", "rolled", "rolling",
                             "dial", "dials", "dialed", "dialing", "claw", "claws", "clawed", "clawing", "ramp", "ramps",

@@ -12,17 +12,17 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    * to court", where its tail follows within five words; verbs in all their
    forms, nouns in singular and plural, phrases as written).
 3. Filters. A trigger is dropped when a `not_events` word stands in the three words before it
-   (an intention, a denial or a negation: "considers dropping", "won't leave"); when a verb's form
-   other than a gerund follows an article (a noun: "raises the bar") or a stock word (a price move:
-   "Meta stock drops"); when it is
-   background ("months after cutting off X") or prevented (a gerund after "from": "bars X from
-   selling"); when a `forbids` word follows within
+   (an intention, a denial or a negation: "considers dropping", "won't leave"); when the word before
+   makes it another word (clause_reading.another_use: "raises the bar", "Meta stock drops", "bars X
+   from selling", "scales back its spend"); when it is background ("months after cutting off X",
+   "since he left Google"); when a `forbids` word follows within
    `forbids_reach` words of its own clause (not past a stop word); when none of its
    `needs_before` words (a regulator, a government) stands in the six words before it; when its
    `needs_reach` words after it in its clause (for a noun or a passive verb also the six before) hold
    none of its `needs` words; for a noun with `before` words, when none stands in the six words
    before it; when neither a company nor an `object` word follows within five words; or, for
-   `person` frames, when no role word or person's name stands near it in its own clause.
+   `person` frames, when no role word, person's name or "he"/"she" right before it stands near it
+   in its own clause.
 4. Roles, in this order of precedence (a role keeps the first binding; the subject collects all):
    a. after the trigger (up to twelve words, not past a `stops` word or a clause break): a
       company named by a `product` word ("a million Google TPUs", "Google's cloud") is the

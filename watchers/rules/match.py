@@ -17,9 +17,10 @@ has to pass, in this order:
 A known person of one company followed by "'s AI startup" (or company, lab, venture) names that
 company ("Ilya Sutskever's AI startup"): a mention via the person.
 
-A mention right after "former", "ex-" or "who led", or before "veterans" or "alumni", is background (a
-person's past employer): it is kept, marked, and does not make the item about that company; except the employer an executive
-is hired away from ("OpenAI hires former xAI CFO": a verb of hiring before, a C-level role after).
+A mention right after "former", "ex-" or "who led", or before "veterans" or "alumni", is background
+(a person's past employer): it is kept, marked, and does not make the item about that company; except
+the employer an executive is hired away from ("OpenAI hires former xAI CFO": a verb of hiring before,
+a C-level role after).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ _DOUBTFUL = (CONTEXT, PRODUCT)
 _PERSONS_VENTURE = re.compile(r"['\u2019]s\s+(?:(?:new|young|secretive|\$[\d.,]+\s*(?:billion|million|bn)|"
                               r"[\d.,]+\s*(?:billion|million|bn))\s+){0,2}AI\s+(?:startup|start-up|company|lab|venture)\b")
 # people named by a past employer after it: "Apple and Google veterans raise $250mn" (background, like "former")
-_ALUMNI_AFTER = re.compile(r"(?:,?\s+(?:and|&)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?)?\s+(?:veterans?|alumni|alums?)\b")
+_ALUMNI_AFTER = re.compile(r"(?:,?\s+(?:and|&)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?)?"
+                           r"\s+(?:veterans?|alumni|alums?)\b")
 # after a product: its maker, which is the company ("Claude maker", "Llama's developer")
 _PRODUCT_MAKER = re.compile(r"(?:['\u2019]s)?[\s-]+(?:maker|developer|creator|owner|parent|builder)\b")
 _SEPARATOR = "\x00"  # between the texts of one item, scanned as one (see Matcher._mentions)
