@@ -51,6 +51,7 @@ CASES = [
     ("a product's developer, possessive", ["Llama's developer hires an engineer"], ["meta"]),
     ("veterans of a company are its past", ["Apple and Google veterans raise $250mn"], []),
     ("alumni of a company are its past", ["OpenAI alumni launch a startup"], []),
+    ("an alumna of a company is its past", ["Google alumna launches a lab"], []),
     ("a product alone names nobody", ["Users of Claude can upload files"], []),
     ("a product's users are no maker", ["Claude users complain about limits"], []),
     ("context alias alone", ["Scale of the problem grows"], []),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from watchers.rules.lexicon import inflect
+
 PREPOSITIONS = frozenset({"for", "with", "from", "by", "of", "to", "at", "into", "onto", "off", "on", "against", "in",
                           "over", "as", "below", "above", "behind", "under", "using", "inside", "through", "via",
                           "across", "within", "between", "among"})
@@ -29,11 +31,8 @@ SPEECH = frozenset({"says", "said", "say", "tells", "told", "claims", "claimed",
 PRICE_NOUNS = frozenset({"stock", "stocks", "shares", "valuation", "value", "cap", "capitalization", "price"})
 BACKGROUND_TIMES = frozenset({"days", "weeks", "months", "years", "shortly", "year", "month", "week"})
 # verbs whose particle "back" is, not a trigger: "scales back its spend", "pulls back" are no backing
-PARTICLE_VERBS = frozenset({"scale", "scales", "scaled", "scaling", "pull", "pulls", "pulled", "pulling", "cut", "cuts",
-                            "cutting", "step", "steps", "stepped", "stepping", "roll", "rolls", "rolled", "rolling",
-                            "dial", "dials", "dialed", "dialing", "claw", "claws", "clawed", "clawing", "ramp", "ramps",
-                            "ramped", "ramping", "hold", "holds", "held", "holding", "fight", "fights", "fought",
-                            "fighting", "push", "pushes", "pushed", "pushing", "bounce", "bounces", "bounced"})
+PARTICLE_VERBS = frozenset(form for verb in ("scale", "pull", "cut", "step", "roll", "dial", "claw", "ramp", "hold",
+                                             "fight", "push", "bounce") for form in inflect(verb))
 # a word as words_of reads it (a company token, a word, a mark of punctuation), and the plain words alone
 PLAIN_WORD = re.compile(r"[\w$€£¥][\w$€£¥.,%&'\u2019-]*[\w%]|[\w$€£¥%]")
 WORD = re.compile(r"\u27e6(\d+)\u27e7(?:['\u2019]s?)?|" + PLAIN_WORD.pattern + r"|[^\w\s]")

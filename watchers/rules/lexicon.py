@@ -22,7 +22,7 @@ _IRREGULAR = {
     "see": ("saw", "seen"), "draw": ("drew", "drawn"), "withdraw": ("withdrew", "withdrawn"), "sell": ("sold",),
     "split": ("split", "splitting"), "break": ("broke", "broken"), "stand": ("stood",), "let": ("let", "letting"),
     "bet": ("bet", "betting"), "shut": ("shut", "shutting"), "hit": ("hit", "hitting"), "commit": ("committed", "committing"),
-    "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "pay": ("paid",), "forfeit": (),
+    "swap": ("swapped", "swapping"), "make": ("made",), "hold": ("held",), "fight": ("fought",), "pay": ("paid",), "forfeit": (),
     "eye": ("eyeing",), "lay": ("laid",), "tie": ("tied", "tying"), "target": ("targeted", "targeting"),
 }
 
@@ -48,7 +48,6 @@ def inflect(lemma: str) -> set[str]:
     if lemma == "be":
         return {"be", "is", "was", "were", "are", "been", "being"}
     return forms | set(_IRREGULAR.get(lemma, ()))  # a generated form nobody writes ("leaved") is harmless
-    return forms
 
 
 def _phrase_forms(phrase: str) -> set[str]:

@@ -55,7 +55,7 @@ _PERSONS_VENTURE = re.compile(r"['\u2019]s\s+(?:(?:new|young|secretive|\$[\d.,]+
                               r"[\d.,]+\s*(?:billion|million|bn))\s+){0,2}AI\s+(?:startup|start-up|company|lab|venture)\b")
 # people named by a past employer after it: "Apple and Google veterans raise $250mn" (background, like "former")
 _ALUMNI_AFTER = re.compile(r"(?:,?\s+(?:and|&)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?)?"
-                           r"\s+(?:veterans?|alumni|alums?)\b")
+                           r"\s+(?:veterans?|alumni|alumnus|alumna|alums?)\b")
 # after a product: its maker, which is the company ("Claude maker", "Llama's developer")
 _PRODUCT_MAKER = re.compile(r"(?:['\u2019]s)?[\s-]+(?:maker|developer|creator|owner|parent|builder)\b")
 _SEPARATOR = "\x00"  # between the texts of one item, scanned as one (see Matcher._mentions)
