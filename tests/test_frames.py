@@ -444,6 +444,13 @@ CASES = [
     ("its own hiring frozen", "Meta freezes hiring in its AI unit", set(), None),
     ("what neither sells leaves the words' order", "Apple inks deal with OpenAI", {("partnership", "openai", "apple")},
      None),
+    ("a person moved from one company to another", "A senior Siri executive has moved from Apple to Google DeepMind",
+     {("leadership_change", "apple", None), ("leadership_change", "google", None)}, "done"),
+    ("an amount of a provider's goods is no purchase of the provider", "OpenAI to buy $250 billion of Azure services",
+     set(), None),
+    ("backing from an investor", "Mistral wins backing from Nvidia", {("funding", "mistral", "nvidia")}, "done"),
+    ("an investment netted from an investor", "Cohere nets $500 million investment from Nvidia",
+     {("funding", "cohere", "nvidia")}, "done"),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

@@ -86,6 +86,15 @@ def another_use(previous: str, first: str, noun: bool) -> bool:
                          or previous in PARTICLE_VERBS and first == "back")
 
 
+AMOUNT_WORDS = frozenset({"billion", "million", "trillion", "bn", "mn", "thousand", "hundreds", "thousands",
+                          "millions", "billions", "dozens", "worth"})
+
+
+def is_amount(text: str) -> bool:
+    """Whether a word ends an amount ("$250", "billion", "10,000", "worth"): "$250 billion of Azure" is goods."""
+    return text in AMOUNT_WORDS or text[:1] in "$€£¥" or text.replace(",", "").replace(".", "").isdigit()
+
+
 def title_case(words: list[Word]) -> bool:
     """Whether most longer words are capitalised ("Anthropic Joins White House Pledge"): then
     capitals say nothing of names."""

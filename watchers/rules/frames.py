@@ -66,8 +66,8 @@ from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
                                            PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
-                                           list_before_name, names_vendor, next_in_list, previous_in_list, title_case,
-                                           vendor_apposition, words_of)
+                                           is_amount, list_before_name, names_vendor, next_in_list, previous_in_list,
+                                           title_case, vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -307,7 +307,8 @@ class FrameReader:
         for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
-                return text
+                # "$250 billion of Azure", "a million of Google's chips": an amount of its goods, not the company
+                return None if text == "of" and k > 0 and is_amount(words[k - 1].text) else text
             if text in DETERMINERS:
                 continue
             if reach == 3 and not described and k == at - 1 and text.isalpha() and not words[k].capital \
