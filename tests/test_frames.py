@@ -451,6 +451,14 @@ CASES = [
     ("backing from an investor", "Mistral wins backing from Nvidia", {("funding", "mistral", "nvidia")}, "done"),
     ("an investment netted from an investor", "Cohere nets $500 million investment from Nvidia",
      {("funding", "cohere", "nvidia")}, "done"),
+    ("a regulator calls a company in", "Beijing calls in Nvidia over chip risks", {("legal", "nvidia", None)}, "done"),
+    ("a regulator looking into a deal is no plan", "Regulator looks into Microsoft deal",
+     {("legal", "microsoft", None)}, "done"),
+    ("arbitration faced", "Moonshot AI faces arbitration from early investors", {("legal", "moonshot-ai", None)}, None),
+    ("a suit lands on its target", "Securities suit lands on Innodata", {("legal", "innodata", None)}, None),
+    ("claims resolved by two defendants", "Character.AI and Google agree to resolve the families' claims",
+     {("legal", "character-ai", None), ("legal", "google", None)}, None),
+    ("questions resolved are no legal action", "OpenAI resolves questions about its board", set(), None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)
