@@ -458,6 +458,11 @@ CASES = [
     ("a suit lands on its target", "Securities suit lands on Innodata", {("legal", "innodata", None)}, None),
     ("claims resolved by two defendants", "Character.AI and Google agree to resolve the families' claims",
      {("legal", "character-ai", None), ("legal", "google", None)}, None),
+    ("buying from a vendor is no purchase of it", "OpenAI will keep buying from Scale AI", set(), None),
+    ("a vendor ending its contract with a known customer", "Sama is ending its contract with OpenAI",
+     {("customer_loss", "sama", "openai")}, None),
+    ("the customer ending the same contract", "OpenAI is ending its contract with Sama",
+     {("customer_loss", "sama", "openai")}, None),
     ("questions resolved are no legal action", "OpenAI resolves questions about its board", set(), None),
 ]
 
