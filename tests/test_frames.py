@@ -468,6 +468,14 @@ CASES = [
 
 # items whose title and summary share the roles: (name, title, summary, expected)
 SUMMARY_CASES = [
+    ("a deal told as the cause of the news is background", "Google cuts ties with Scale AI",
+     "Google is cutting ties with the data vendor after Meta took a 49% stake in Scale AI.",
+     {("customer_loss", "scale-ai", "google")}),
+    ("a deal after another event in its own sentence is background",
+     "Google cuts ties with Scale AI after Meta takes a 49% stake in the startup", "",
+     {("customer_loss", "scale-ai", "google")}),
+    ("a deal after a sentence with no event is the news", "Mistral AI in focus after Nvidia invests $1 billion in the startup",
+     "", {("funding", "mistral", "nvidia")}),
     ("vendor in the title, customer in the summary", "Sama shares slide as Meta walks",
      "The outsourcer said Meta, a longtime client, has ended its contract.", {("customer_loss", "sama", "meta")}),
     ("a title company with no known customer is no vendor", "Mercor data breach draws scrutiny",

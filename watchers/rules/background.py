@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from watchers.models import Event
 from watchers.rules.match import Found
 from watchers.rules.rulebook import TOKEN
 
@@ -57,3 +58,45 @@ def without_background_roles(slot_text: str, tokens: list[Found]) -> str:
         return slot_text
     return TOKEN.sub(lambda token: tokens[int(token.group(1))].alias
                      if any(start <= token.start() < end for start, end in spans) else token.group(0), slot_text)
+
+
+# A deal told as the cause or the time of other news in the same sentence: "Google cuts ties with Scale AI
+# after Meta took a 49% stake", "explored buying Perplexity before investing in Scale AI". Only deals (money,
+# control, a partnership) are read so: a move or a loss after "after" is often the news itself.
+CAUSE = re.compile(r"\b(?:after|following|before|since|because|in the wake of|on the heels of)\s+", re.IGNORECASE)
+CAUSE_REACH = 40  # most characters between the cause word and the event's evidence ("after rival Meta agreed to")
+CAUSE_TYPES = frozenset({"funding", "acquisition", "partnership"})
+
+
+def without_causes(events: list[Event], texts: list[str]) -> list[Event]:
+    """The events but a deal whose evidence follows a cause word when another event's evidence comes
+    before that word (in its clause or an earlier one): it is background to the news (shared/eval/README.md)."""
+    placed = [(event, _place(event, texts)) for event in events]
+    kept = []
+    for event, (text, at) in placed:
+        cause = _cause_before(texts[text], at) if text is not None and event.type in CAUSE_TYPES else None
+        if cause is not None and any(other is not event and where is not None and (where, other_at) < (text, cause)
+                                     and (other.type, other.subject) != (event.type, event.subject)
+                                     for other, (where, other_at) in placed):
+            continue
+        kept.append(event)
+    return kept
+
+
+def _place(event: Event, texts: list[str]) -> tuple[int | None, int]:
+    """The clause an event's evidence comes from and where in it (None: not found word for word)."""
+    for index, text in enumerate(texts):
+        at = text.find(event.evidence) if event.evidence else -1
+        if at >= 0:
+            return index, at
+    return None, -1
+
+
+def _cause_before(text: str, at: int) -> int | None:
+    """Where the cause word stands that opens the stretch of `text` holding position `at`, if one does."""
+    for found in reversed(list(CAUSE.finditer(text, 0, at + 1))):
+        gap = text[found.end():at]
+        if len(gap) <= CAUSE_REACH and not any(mark in gap for mark in ",;:"):
+            return found.start()
+        return None
+    return None

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from watchers.models import Classification, Event, LearnedDecision, Mention
-from watchers.rules.background import BACKGROUND_CUE, without_background_roles
+from watchers.rules.background import BACKGROUND_CUE, without_background_roles, without_causes
 from watchers.rules.clause_reading import PLAIN_WORD
 from watchers.rules.clause_words import ClauseWords
 from watchers.rules.facts import clause_status, extract_facts, extract_person_role, extract_status, folds_oddly
@@ -171,7 +171,7 @@ class RulesEngine:
         events = [_complete(made, tokens) for made in _resolve(rule_matches, lambda made: made.event)]
         if self.frames is not None and not commentary:
             events.extend(self._frame_events(texts, slot_texts, tokens, events, titles))
-        events = with_investors(events, slot_texts, tokens)
+        events = without_causes(with_investors(events, slot_texts, tokens), texts)
         # a title that denies its news denies the summary's retelling of it ("Havas denies it will pull
         # advertising from Google", then "withdrawing spending from Google is not its policy")
         denied = titles and clause_status(texts[0]) == "denied"
