@@ -46,7 +46,9 @@ How an item is read, in this order (the semantics, stated once):
    registry turns a frame's roles round only for an `orient` frame: where the words say who the
    vendor is ("cut OpenAI reliance"), they win over known relations.
 8. Facts come from the event's clause: amount, valuation, stake, round, status, person, role. A
-   funding event with no investor takes each tracked investor the item names (investors.py).
+   funding event with no investor takes each tracked investor the item names (investors.py). A deal
+   told after a cause word ("after Meta took a stake") when another event comes first is background
+   (background.without_causes).
 9. The learned model (learned.py, seeds/event_model.json) comes after the frames, off for commentary
    and for a title that tells no event (step 4):
    it may veto an item's events as eventless, and it adds events for companies in no event (a legal one only
