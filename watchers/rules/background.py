@@ -71,6 +71,8 @@ CAUSE_TYPES = frozenset({"funding", "acquisition", "partnership"})
 def without_causes(events: list[Event], texts: list[str]) -> list[Event]:
     """The events but a deal whose evidence follows a cause word when another event's evidence comes
     before that word (in its clause or an earlier one): it is background to the news (shared/eval/README.md)."""
+    if len(events) < 2 or not any(event.type in CAUSE_TYPES for event in events):
+        return events
     placed = [(event, _place(event, texts)) for event in events]
     kept = []
     for event, (text, at) in placed:
