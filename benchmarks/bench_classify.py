@@ -21,7 +21,8 @@ the same cores easily cost 40%. Floors (issue 11), on the dense input with start
 bundled registry >= 5,000 items/s; a 10,000-company registry >= 3,000 items/s, loaded in under
 2 s, under 400 MB peak RSS. Last figures (README.md, "Benchmarks"; 2026-12-06 evening, --items
 20000, two CPUs, the CLI's worker pool): bundled dense 6,548 items/s, 10,000 companies dense 5,951;
-with CLASSIFY_WORKERS=1 (one process) bundled dense 3,531, 10,000 companies 3,487. The peak RSS is the CLI process's own; each
+with CLASSIFY_WORKERS=1 (one process) bundled dense 3,531, 10,000 companies 3,487; later that night, a slower
+machine, default --items: bundled dense 5,285, 10,000 companies 5,031. The peak RSS is the CLI process's own; each
 forked worker shares its pages copy-on-write.
 To see where the time goes, profile a loop of `RulesEngine.load(Path("seeds")).classify(...)`
 over the dev items with cProfile: profiling this module only sees the driver, as the CLI runs
