@@ -60,9 +60,9 @@ def without_background_roles(slot_text: str, tokens: list[Found]) -> str:
                      if any(start <= token.start() < end for start, end in spans) else token.group(0), slot_text)
 
 
-# A deal told as the cause or the time of other news in the same sentence: "Google cuts ties with Scale AI
-# after Meta took a 49% stake", "explored buying Perplexity before investing in Scale AI". Only deals (money,
-# control, a partnership) are read so: a move or a loss after "after" is often the news itself.
+# A deal told as the cause or the time of other news told before it: "Google cuts ties with Scale AI after
+# Meta took a 49% stake". Only deals (money, control, a partnership) are read so: a move or a loss after
+# "after" is often the news itself.
 CAUSE = re.compile(r"\b(?:after|following|before|since|because|in the wake of|on the heels of)\s+", re.IGNORECASE)
 CAUSE_REACH = 40  # most characters between the cause word and the event's evidence ("after rival Meta agreed to")
 CAUSE_TYPES = frozenset({"funding", "acquisition", "partnership"})
@@ -95,10 +95,10 @@ def _place(event: Event, texts: list[str]) -> tuple[int | None, int]:
 
 
 def _cause_before(text: str, at: int) -> int | None:
-    """Where the cause word stands that opens the stretch of `text` holding position `at`, if one does."""
-    for found in reversed(list(CAUSE.finditer(text, 0, at + 1))):
-        gap = text[found.end():at]
-        if len(gap) <= CAUSE_REACH and not any(mark in gap for mark in ",;:"):
-            return found.start()
+    """Where the last cause word before position `at` of `text` stands, if it opens the stretch holding `at`
+    (close before it, no comma or semicolon between)."""
+    causes = list(CAUSE.finditer(text, 0, at + 1))
+    if not causes:
         return None
-    return None
+    gap = text[causes[-1].end():at]
+    return causes[-1].start() if len(gap) <= CAUSE_REACH and not any(mark in gap for mark in ",;:") else None

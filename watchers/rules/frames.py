@@ -71,6 +71,8 @@ from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAK
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
+AMOUNT_OF = "of an amount"  # the preposition of goods counted out ("$250 billion of Azure"): names no role
+
 
 @dataclass(frozen=True, slots=True)
 class FrameEvent:
@@ -301,14 +303,14 @@ class FrameReader:
     def _preposition_before(words: list[Word], at: int, floor: int) -> str | None:
         """The preposition before a company, over determiners ("with the ..."), one lowercase word describing
         it ("of controversial Amazon"), or a noun of its kind and up to three words describing it ("against
-        AI recruiting firm Mercor", "in AI startup X")."""
+        AI recruiting firm Mercor", "in AI startup X"); AMOUNT_OF after an amount ("$250 billion of Azure")."""
         reach = 6 if at > 0 and words[at - 1].text in KINDS else 3
         described = False  # one lowercase word describing the company: "of controversial Amazon", "with embattled X"
         for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
-                # "$250 billion of Azure", "a million of Google's chips": an amount of its goods, not the company
-                return None if text == "of" and k > 0 and is_amount(words[k - 1].text) else text
+                # "$250 billion of Azure": an amount of its goods, a preposition no frame's preps name
+                return AMOUNT_OF if text == "of" and k > 0 and is_amount(words[k - 1].text) else text
             if text in DETERMINERS:
                 continue
             if reach == 3 and not described and k == at - 1 and text.isalpha() and not words[k].capital \
