@@ -331,8 +331,8 @@ CASES = [
     ("a deal to acquire is no partnership", "Telus signs deal to acquire Acme", set(), None),
     # customer loss: a relationship upended, an app deleted or banned for a customer's own people, a vendor
     # barring buyers from its own product, a buyer banning a vendor's hardware
-    ("a partnership upended", "Mistral AI models land in Microsoft's Copilot, upending OpenAI partnership",
-     {("customer_loss", "openai", "microsoft")}, None),
+    ("a partnership upended by a new one", "Mistral AI models land in Microsoft's Copilot, upending OpenAI partnership",
+     {("customer_loss", "openai", "microsoft"), ("partnership", "mistral", "microsoft")}, None),
     ("staff told to delete an app", "Ministry staffers told to delete WhatsApp", {("customer_loss", "meta", None)},
      None),
     ("employee use of a product banned", "Samsung bans employee ChatGPT use", {("customer_loss", "openai", None)}, None),
@@ -464,6 +464,22 @@ CASES = [
     ("the customer ending the same contract", "OpenAI is ending its contract with Sama",
      {("customer_loss", "sama", "openai")}, None),
     ("questions resolved are no legal action", "OpenAI resolves questions about its board", set(), None),
+    ("a product's name is no person joining", "Gemini joins Samsung's keyboard app", set(), None),
+    ("a model arriving on devices", "Mistral lands on Nokia handsets and smartphones",
+     {("partnership", "mistral", None)}, "done"),
+    ("a model arriving in another's product", "Cohere arrives in Microsoft's cloud catalog",
+     {("partnership", "cohere", "microsoft")}, "done"),
+    ("a person heading to a rival is no deployment", "Google's head of search is heading to Microsoft",
+     {("leadership_change", "google", None), ("leadership_change", "microsoft", None)}, None),
+    ("landing in trouble is no deployment", "xAI lands in hot water with the FTC", set(), None),
+    ("signing on with a provider", "Snap signs on with Google for cloud", {("partnership", "google", None)}, "done"),
+    ("teaming with a provider", "Deloitte teams with Anthropic on agents", {("partnership", "anthropic", None)},
+     "done"),
+    ("a team is no teaming", "OpenAI's research team with Jakub Pachocki grows", set(), None),
+    ("one signer, two providers: one partnership each", "Fujitsu signs with Cohere and Mistral AI",
+     {("partnership", "cohere", None), ("partnership", "mistral", None)}, None),
+    ("a model rolled out to a firm's engineers", "Accenture rolls Anthropic's Claude out to 30,000 engineers",
+     {("partnership", "anthropic", None)}, None),
 ]
 
 # items whose title and summary share the roles: (name, title, summary, expected)

@@ -106,6 +106,8 @@ class RulesEngine:
             for person in company.people:
                 self._people.setdefault(person.lower(), []).append(company.slug)
         self.frames = FrameReader(lexicon, registry, self._people) if lexicon is not None else None
+        # a product's name is no person's ("Claude joins Microsoft 365 Copilot")
+        self._products = frozenset(product.lower() for company in registry for product in company.products)
         self._selector = ClauseWords(rules)
         self.references = ReferenceFinder(registry)
 
@@ -268,6 +270,8 @@ class RulesEngine:
                 if plain_case and not needs.met(tokens, lowered):
                     continue
                 for match in regex.finditer(slot_text):
+                    if PERSON_SLOT in regex.groupindex and self._names_product(match.group(PERSON_SLOT) or ""):
+                        continue
                     if status == "":
                         status = clause_status(text)
                     if status == "denied":  # a denial drops every event of the clause
@@ -279,6 +283,11 @@ class RulesEngine:
                         found.append(_RuleMatch(event, text, match, status, facts))
                         overridden.update((kind, event.subject) for kind in rule.overrides)
         return [made for made in found if (made.event.type, made.event.subject) not in overridden]
+
+    def _names_product(self, name: str) -> bool:
+        """Whether a person's name begins with a product's ("Claude", "Claude Sonnet 4")."""
+        words = name.lower().split()
+        return any(" ".join(words[:count]) in self._products for count in range(1, min(3, len(words)) + 1))
 
     def _orient(self, event: Event, clause: str) -> Event:
         """Vendor as subject for customer_loss and partnership where the words do not say who it is,

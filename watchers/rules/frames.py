@@ -163,7 +163,20 @@ class FrameReader:
             return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
         if frame.person and not self._names_person(words, at, end, slot_text):
             return True
+        if frame.agent_is_thing and self._person_before(words, at):
+            return True
         return False
+
+    def _person_before(self, words: list[Word], at: int) -> bool:
+        """A role word, "he" or "she", or a person's name (two capitalised words, neither a company) in the
+        trigger's clause before it, or a trigger that is itself a role word ("foundation-models head to Meta")."""
+        first = next((k + 1 for k in range(at - 1, max(-1, at - 7), -1) if words[k].text in self.lexicon.stops
+                      or words[k].text in BREAKS), max(0, at - 6))
+        before = words[first:at + 1]
+        if any(w.text in self.lexicon.roles or w.text in ("he", "she", "his", "her") for w in before):
+            return True
+        return any(a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha()
+                   and b.text.isalpha() for a, b in zip(before, before[1:-1]))
 
     def _passive(self, words: list[Word], at: int, trigger: Trigger) -> bool:
         """A participle after a form of be or get ("is acquired by", "to be laid off by"), or before "by"
@@ -215,6 +228,7 @@ class FrameReader:
 
         # a. and b.: after the trigger
         object_taken = False
+        list_after: list[int] = []  # the first company list bound after the trigger (not "between A and B")
         # a trigger ending in a preposition ("partner with") lends it to the company after it
         floor = end - 1 if trigger.words[-1] in PREPOSITIONS else end
         for start, group, prep in self._groups_after(words, end, floor):
@@ -233,6 +247,8 @@ class FrameReader:
             else:
                 continue
             object_taken = object_taken or prep is None
+            if prep != "between":
+                list_after = list_after or [words[k].company for k in group]
             starts.append(words[group[0]].start)
             ends.append(words[group[-1]].end)
         # c. and d.: before it
@@ -264,9 +280,9 @@ class FrameReader:
         ends.append(words[tail - 1].end)
         near = {w.text for w in words[max(0, at - 4):at if frame.neutral_trigger else end]}
         status = next((name for name, listed in self.lexicon.status if near & listed), None)
-        if frame.symmetric and len(set(map(slugs, bound["subject"]))) == 2:
+        if frame.symmetric and len(set(map(slugs, bound["subject"]))) == 2 and bound["subject"] != list_after:
             # "A partners with B", "A and B team up": the first named is the subject, the registry
-            # may turn them round (classify.py: orient)
+            # may turn them round (classify.py: orient); "X signs with A and B" pairs X with each
             first, second = sorted(bound["subject"])[:2]
             bound["subject"], bound["counterparty"] = [first], [second]
         events = []
