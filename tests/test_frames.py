@@ -464,6 +464,8 @@ CASES = [
     ("the customer ending the same contract", "OpenAI is ending its contract with Sama",
      {("customer_loss", "sama", "openai")}, None),
     ("questions resolved are no legal action", "OpenAI resolves questions about its board", set(), None),
+    ("an investor no longer investing", "Nvidia No Longer Investing in Mistral AI", set(), None),
+    ("an investor withdrawing from a round", "Apple withdraws from Cohere's funding round", set(), None),
     ("a product's name is no person joining", "Gemini joins Samsung's keyboard app", set(), None),
     ("a model arriving on devices", "Mistral lands on Nokia handsets and smartphones",
      {("partnership", "mistral", None)}, "done"),
