@@ -495,6 +495,8 @@ CASES = [
 
 # items whose title and summary share the roles: (name, title, summary, expected)
 SUMMARY_CASES = [
+    ("a customer that ended its contract is no vendor", "Appen stock sinks as Google walks",
+     "Google, its biggest customer, has ended its contract.", {("customer_loss", "appen", "google")}),
     ("a deal told as the cause of the news is background", "Google cuts ties with Scale AI",
      "Google is cutting ties with the data vendor after Meta took a 49% stake in Scale AI.",
      {("customer_loss", "scale-ai", "google")}),
