@@ -102,6 +102,18 @@ def title_case(words: list[Word]) -> bool:
     return len(longer) >= 3 and sum(w.capital for w in longer) * 5 >= len(longer) * 3
 
 
+def person_before(words: list[Word], at: int, stops: frozenset[str], roles: frozenset[str]) -> bool:
+    """A role word, "he" or "she", or a person's name (two capitalised words, neither a company) in the
+    trigger's clause before it, or a trigger that is itself a role word ("foundation-models head to Meta")."""
+    first = next((k + 1 for k in range(at - 1, max(-1, at - 7), -1) if words[k].text in stops
+                  or words[k].text in BREAKS), max(0, at - 6))
+    before = words[first:at + 1]
+    if any(w.text in roles or w.text in ("he", "she", "his", "her") for w in before):
+        return True
+    return any(a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha()
+               and b.text.isalpha() for a, b in zip(before, before[1:-1]))
+
+
 BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
 # running Alexa and Echo plans to retire")
 SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")

@@ -66,8 +66,8 @@ from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
                                            PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
-                                           is_amount, list_before_name, names_vendor, next_in_list, previous_in_list,
-                                           title_case, vendor_apposition, words_of)
+                                           is_amount, list_before_name, names_vendor, next_in_list, person_before,
+                                           previous_in_list, title_case, vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -163,20 +163,9 @@ class FrameReader:
             return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
         if frame.person and not self._names_person(words, at, end, slot_text):
             return True
-        if frame.agent_is_thing and self._person_before(words, at):
+        if frame.agent_is_thing and person_before(words, at, lexicon.stops, lexicon.roles):
             return True
         return False
-
-    def _person_before(self, words: list[Word], at: int) -> bool:
-        """A role word, "he" or "she", or a person's name (two capitalised words, neither a company) in the
-        trigger's clause before it, or a trigger that is itself a role word ("foundation-models head to Meta")."""
-        first = next((k + 1 for k in range(at - 1, max(-1, at - 7), -1) if words[k].text in self.lexicon.stops
-                      or words[k].text in BREAKS), max(0, at - 6))
-        before = words[first:at + 1]
-        if any(w.text in self.lexicon.roles or w.text in ("he", "she", "his", "her") for w in before):
-            return True
-        return any(a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha()
-                   and b.text.isalpha() for a, b in zip(before, before[1:-1]))
 
     def _passive(self, words: list[Word], at: int, trigger: Trigger) -> bool:
         """A participle after a form of be or get ("is acquired by", "to be laid off by"), or before "by"
