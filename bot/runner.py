@@ -14,8 +14,10 @@ It upgrades the schema, then runs until SIGINT or SIGTERM:
   with its callback routes (bot.websub_routes): a pushed body is filed and delivered at once, as
   a poll's.
 
-On a signal it stops taking new work, lets the poll and the send under way finish, hands back
-what it had claimed (feed leases, outbox claims) and exits 0 within 10 s.
+On a signal it stops taking new work, lets the poll, the send and the other jobs under way finish,
+cancels (once) and awaits those that do not, hands back what it had claimed (feed leases, outbox
+claims) and exits 0 within 10 s. Every job run has ended before anything closes: a run cancelled
+mid-query hands its connection back before the engine is disposed (bot.job_runs).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bot.commands.core import CommandCore
 from bot.delivery.fanout import fan_out
 from bot.delivery.outbox import OutboxSender
 from bot.digest.job import DigestJob
+from bot.job_runs import JobRuns, end_runs
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.contract import Platform, PlatformError
 from bot.metrics import BotMetrics
@@ -57,7 +60,7 @@ from watchers.storage.types import utcnow
 log = logging.getLogger("vendorwatch.app")
 
 POLL_GRACE_SECONDS = 4.0  # polls under way finish within this, else are cancelled and handed back
-DELIVERY_GRACE_SECONDS = 4.0  # the same for a delivery round (both stop side by side)
+JOB_GRACE_SECONDS = 4.0  # the same for job runs (a delivery round, a tick...), side by side with the polls
 CLOSE_SECONDS = 1.0  # each part closing after that; the contract allows 10 s from signal to exit
 DELIVERY_TICK_SECONDS = 1.0
 DELIVERY_JOB_ID = "delivery-ticker"
@@ -131,7 +134,8 @@ class Bot:
         self.engine = engine
         self.metrics = BotMetrics()
         self.platforms: dict[str, Platform] = {}
-        self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self.job_runs = JobRuns()  # the scheduler's runs, awaited at shutdown
+        self.scheduler = AsyncIOScheduler(timezone=timezone.utc, executors={"default": self.job_runs})
         self.poller: Poller | None = None
         self._delivery_round_task: asyncio.Task[Any] | None = None
         self._delivery_wanted = False  # a poll filed stories while a round was under way
@@ -256,12 +260,15 @@ class Bot:
             self._delivery_round_task = None
 
     async def shutdown(self) -> None:
-        """Stop in a few seconds: polls and sends under way finish or are cancelled and handed back."""
-        if self.scheduler.running and self.scheduler.get_job(DELIVERY_JOB_ID) is not None:
-            self.scheduler.remove_job(DELIVERY_JOB_ID)
+        """Stop in a few seconds: polls, sends and other jobs under way finish or are cancelled and
+        handed back; every job run has ended before the parts close (and the engine is disposed)."""
+        if self.scheduler.running:
+            self.scheduler.pause()  # no new runs: those under way are all end_runs waits for
+            if self.scheduler.get_job(DELIVERY_JOB_ID) is not None:
+                self.scheduler.remove_job(DELIVERY_JOB_ID)
         if getattr(self, "digest_job", None) is not None:
             self.digest_job.stop()
-        await asyncio.gather(self._stop_poller(), self._stop_delivery())
+        await asyncio.gather(self._stop_poller(), end_runs(self.job_runs.under_way(), JOB_GRACE_SECONDS))
         for close in reversed(self._closers):
             try:
                 await asyncio.wait_for(close(), CLOSE_SECONDS)
@@ -276,13 +283,3 @@ class Bot:
             await self.poller.stop(grace_seconds=POLL_GRACE_SECONDS)
         except Exception:  # noqa: BLE001 - leases expire on their own
             log.exception("error while stopping the poller")
-
-    async def _stop_delivery(self) -> None:
-        """Let the delivery round under way finish; cancel it after the grace period."""
-        task = self._delivery_round_task
-        if task is None or task.done():
-            return
-        done, _ = await asyncio.wait({task}, timeout=DELIVERY_GRACE_SECONDS)
-        if not done:
-            log.warning("a delivery round still under way was cancelled; its claims expire and are retried")
-            task.cancel()

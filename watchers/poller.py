@@ -20,9 +20,11 @@ Heartbeat: `last_tick_at` (time.monotonic) is set when a tick begins and when it
 not, so that /healthz can tell a scheduler whose jobs stopped running (paused, or a tick hung)
 from one that runs: the gap between two marks is at most a tick's interval or its duration.
 
-`stop()` ends ticking at once, hands back the leases of feeds not yet started, gives polls under
-way a short grace period to finish and cancels (and hands back) the rest: the process can exit
-within seconds of SIGTERM, and another replica picks up the handed-back feeds.
+`stop()` ends ticking at once (the tick under way stops at its next step and is waited for), hands
+back the leases of feeds not yet started, gives polls under way a short grace period to finish and
+cancels (and hands back) the rest: the process can exit within seconds of SIGTERM, and another
+replica picks up the handed-back feeds. The tick is a scheduler run: whoever owns the scheduler
+awaits its runs before disposing of the engine (bot.job_runs).
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class Poller:
                     look_ahead = utcnow() + timedelta(seconds=self.tick_seconds)
                     batch = await self.orchestrator.claim(room, due_at=look_ahead)
                     if self._stopping:
-                        await self.orchestrator.release([claim.source.id for claim in batch])
+                        if batch:
+                            await self.orchestrator.release([claim.source.id for claim in batch])
                         break
                     for claim in batch:
                         self._queue.put_nowait(claim)
@@ -172,6 +175,15 @@ class Poller:
                 pass
         return not self._stopping
 
+    async def _tick_ended(self, timeout: float) -> None:
+        """Wait for the tick under way, if any: it stops at its next step, and what it claimed is
+        then handed back below. The tick itself is a scheduler run, never cancelled here."""
+        try:
+            async with asyncio.timeout(timeout), self._tick_lock:
+                pass
+        except TimeoutError:
+            log.warning("a poll tick is still under way; it hands back what it claims")
+
     async def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop ticking, hand back queued feeds, let polls under way finish within the grace period."""
         if self._stopping or self._scheduler is None:
@@ -182,11 +194,14 @@ class Poller:
         for job_id in (TICK_JOB_ID, RENEW_JOB_ID):
             if self._scheduler.get_job(job_id) is not None:
                 self._scheduler.remove_job(job_id)
+        deadline = asyncio.get_running_loop().time() + grace_seconds  # the tick and the polls share the grace
+        await self._tick_ended(grace_seconds)
         while not self._queue.empty():
             self._queue.get_nowait()
         for _ in self._worker_tasks:
             self._queue.put_nowait(None)
-        _done, pending = await asyncio.wait(self._worker_tasks, timeout=grace_seconds)
+        _done, pending = await asyncio.wait(self._worker_tasks,
+                                            timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
         for task in pending:
             task.cancel()
         await asyncio.gather(*self._worker_tasks, return_exceptions=True)
