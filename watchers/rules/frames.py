@@ -22,7 +22,7 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    none of its `needs` words; for a noun with `before` words, when none stands in the six words
    before it; when neither a company nor an `object` word follows within five words; or, for
    `person` frames, when no role word, person's name or "he"/"she" right before it stands near it
-   in its own clause.
+   in its own clause; for `agent_is_thing` frames, when one stands before it (clause_reading.person_before).
 4. Roles, in this order of precedence (a role keeps the first binding; the subject collects all):
    a. after the trigger (up to twelve words, not past a `stops` word or a clause break): a
       company named by a `product` word ("a million Google TPUs", "Google's cloud") is the
@@ -50,7 +50,7 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
       `orient` frame lets the registry turn vendor and customer round (classify.py);
    g. a `symmetric` frame ("A partners with B", "A and B team up") binds every company as a party:
       of two, the first named is the subject and the other the counterparty (the registry may turn
-      them round).
+      them round); two named only in one list after the trigger are each the signer's ("X signs with A and B").
    Every company of a list ("A, B and C") takes the role: one event each (of a customer loss or a
    funding, one per customer or investor); a list runs over the untracked names in it and over
    tickers in parentheses ("Alphabet (Nasdaq: GOOG), Snap Inc. and OpenAI"), also when its last name,

@@ -114,7 +114,8 @@ class Frame:
     # the agent is a person: a company right before the trigger, not possessive, is no person (no event); the
     # person's employer before it changes only when the person joins a company named after it
     agent_is_person: bool = False
-    # the agent is a thing (a model, an app): a person before the trigger drops it ("Apple's AI chief joins Meta")
+    # the agent is a thing (a model, an app): a person before the trigger drops it ("Apple's design chief heads to
+    # Meta")
     agent_is_thing: bool = False
     symmetric: bool = False  # every company bound is a party; two parties: the first is subject, the other counterparty
     patient_is_employer: bool = False  # the patient binds only as someone's employer (possessive, or a role word after)
@@ -125,8 +126,8 @@ class Frame:
 
 
 _WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product", "needs_before")
-_FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "agent_is_thing", "symmetric", "patient_is_employer",
-              "needs_in_clause", "neutral_trigger")
+_FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "agent_is_thing", "symmetric",
+              "patient_is_employer", "needs_in_clause", "neutral_trigger")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
 _COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
