@@ -106,6 +106,11 @@ CASES = [
     ("known person joins in doing", "Satya Nadella joins OpenAI in calling for AI rules", "", set()),
     ("stake then hire, infinitives", "Meta to take 49% stake in Scale AI, hire CEO Alexandr Wang", "",
      {("funding", "scale-ai", "meta"), ("leadership_change", "scale-ai", None), ("leadership_change", "meta", None)}),
+    ("a named hire with no role word", "Anthropic hires Andrej Karpathy", "", {("leadership_change", "anthropic", None)}),
+    ("a named person poached from a rival", "Meta poaches OpenAI's Lucas Beyer", "",
+     {("leadership_change", "meta", None), ("leadership_change", "openai", None)}),
+    ("a bank hired is no person", "OpenAI hires Morgan Stanley to advise on its listing", "", set()),
+    ("a Title Case headline's capitals name no one", "Anthropic Hires Top Talent From Research Labs", "", set()),
     # deals and suits: who is who
     ("signs sized deal with provider", "Meta signs $10 billion cloud deal with Google", "",
      {("partnership", "google", "meta")}),

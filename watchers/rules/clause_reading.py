@@ -114,6 +114,16 @@ def person_before(words: list[Word], at: int, stops: frozenset[str], roles: froz
                and b.text.isalpha() for a, b in zip(before, before[1:-1]))
 
 
+def name_after(words: list[Word], end: int) -> bool:
+    """A person's name among the four words after a trigger written in lower case (not a Title Case headline,
+    where capitals say nothing): two capitalised words, neither a company ("hires AI educator Andrej
+    Karpathy", "poaches OpenAI's Lucas Beyer")."""
+    after = words[end:end + 5]
+    return not words[end - 1].capital and any(
+        a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha() and b.text.isalpha()
+        for a, b in zip(after, after[1:]))
+
+
 BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
 # running Alexa and Echo plans to retire")
 SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")

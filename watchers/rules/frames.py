@@ -66,8 +66,8 @@ from typing import Callable
 
 from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
                                            PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
-                                           is_amount, list_before_name, names_vendor, next_in_list, person_before,
-                                           previous_in_list, title_case, vendor_apposition, words_of)
+                                           is_amount, list_before_name, name_after, names_vendor, next_in_list,
+                                           person_before, previous_in_list, title_case, vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -161,7 +161,10 @@ class FrameReader:
         if frame.agent_is_person and at > 0 and words[at - 1].company is not None \
                 and not words[at - 1].possessive:
             return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
-        if frame.person and not self._names_person(words, at, end, slot_text):
+        if frame.object_is_name:
+            if not name_after(words, end):
+                return True
+        elif frame.person and not self._names_person(words, at, end, slot_text):
             return True
         if frame.agent_is_thing and person_before(words, at, lexicon.stops, lexicon.roles):
             return True

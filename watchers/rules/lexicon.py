@@ -123,11 +123,13 @@ class Frame:
     # OpenAI, OpenAI buys Nvidia GPUs": the GPUs are another deal)
     needs_in_clause: bool = False
     neutral_trigger: bool = False  # the trigger's own words tell no status ("the probe targets X" is no plan)
+    # the object is a person: a name must follow the trigger closely ("hires Andrej Karpathy"; roles: other frames)
+    object_is_name: bool = False
 
 
 _WORD_SET_KEYS = ("needs", "forbids", "object", "before", "possessive_object", "product", "needs_before")
 _FLAG_KEYS = ("person", "orient", "needs_counterparty", "agent_is_person", "agent_is_thing", "symmetric",
-              "patient_is_employer", "needs_in_clause", "neutral_trigger")
+              "patient_is_employer", "needs_in_clause", "neutral_trigger", "object_is_name")
 
 # words too common in news to find a trigger by ("lose chief" is found by "lose", "will lead" by "lead")
 _COMMON = frozenset({"will", "was", "were", "is", "are", "be", "been", "being", "to", "in", "of", "on", "at", "for",
