@@ -109,6 +109,9 @@ CASES = [
     ("a named hire with no role word", "Anthropic hires Andrej Karpathy", "", {("leadership_change", "anthropic", None)}),
     ("a named person poached from a rival", "Meta poaches OpenAI's Lucas Beyer", "",
      {("leadership_change", "meta", None), ("leadership_change", "openai", None)}),
+    ("a named person lost", "OpenAI loses Larry Summers, one of its directors", "",
+     {("leadership_change", "openai", None)}),
+    ("a place lost is no person", "Nvidia loses Wall Street's favour", "", set()),
     ("a bank hired is no person", "OpenAI hires Morgan Stanley to advise on its listing", "", set()),
     ("a Title Case headline's capitals name no one", "Anthropic Hires Top Talent From Research Labs", "", set()),
     # deals and suits: who is who

@@ -121,7 +121,12 @@ def name_after(words: list[Word], end: int) -> bool:
     after = words[end:end + 5]
     return not words[end - 1].capital and any(
         a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha() and b.text.isalpha()
-        for a, b in zip(after, after[1:]))
+        and a.text not in PLACE_HEADS for a, b in zip(after, after[1:]))
+
+
+# first words of capitalised pairs that name a place or an institution, not a person ("Wall Street", "White House")
+PLACE_HEADS = frozenset({"wall", "silicon", "white", "supreme", "new", "san", "los", "las", "hong", "united", "european",
+                         "federal", "south", "north", "east", "west", "middle", "big", "prime", "saudi", "abu"})
 
 
 BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
