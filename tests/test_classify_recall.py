@@ -117,6 +117,8 @@ CASES = [
     ("a place lost is no person", "Nvidia loses Wall Street's favour", "", set()),
     ("a bank hired is no person", "OpenAI hires Morgan Stanley to advise on its listing", "", set()),
     ("a Title Case headline's capitals name no one", "Anthropic Hires Top Talent From Research Labs", "", set()),
+    ("a company after an infinitive is no party", "Cohere's chief scientist is leaving as it struggles to match Google",
+     "", {("leadership_change", "cohere", None)}),
     # deals and suits: who is who
     ("signs sized deal with provider", "Meta signs $10 billion cloud deal with Google", "",
      {("partnership", "google", "meta")}),

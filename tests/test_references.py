@@ -8,6 +8,7 @@ import pytest
 
 from watchers.rules.classify import RulesEngine
 from watchers.rules.registry import Company, Registry
+from watchers.rules.match import PRODUCT, Found
 from watchers.rules.references import REFERENCE, ReferenceFinder
 from watchers.settings import default_seeds_dir
 
@@ -99,6 +100,13 @@ def test_an_untracked_subject_takes_the_pronoun() -> None:
              "The finance ministry has told its officers not to use AI tools such as ChatGPT."]
     found = finder.find(texts, engine.matcher.find(texts))
     assert not [hit for hits in found for hit in hits if hit.via == REFERENCE]
+
+
+def test_a_product_is_no_company_the_words_refer_back_to() -> None:
+    finder = ReferenceFinder(Registry({"microsoft": Company("microsoft", "Microsoft", "lab")}))
+    text = "Matt Wood said in a LinkedIn post that he is stepping away from the company"
+    linkedin = Found("microsoft", "LinkedIn", text.index("LinkedIn"), text.index("LinkedIn") + 8, PRODUCT)
+    assert finder.find([text], [[linkedin]]) == [[linkedin]]
 
 
 def test_an_epithet_counts_only_where_the_company_is_named() -> None:

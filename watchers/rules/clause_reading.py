@@ -129,6 +129,9 @@ PLACE_HEADS = frozenset({"wall", "silicon", "white", "supreme", "new", "san", "l
                          "federal", "south", "north", "east", "west", "middle", "big", "prime", "saudi", "abu"})
 
 
+# words that describe a company after "to" ("defects to rival Meta"); any other one word there is a verb ("to match X")
+BEFORE_RIVAL = frozenset({"rival", "archrival", "fellow", "sister", "parent", "former", "longtime", "embattled",
+                          "struggling", "troubled"})
 BEFORE_REACH = 10  # most words walked back from a trigger to the company before it ("Amazon's hardware boss
 # running Alexa and Echo plans to retire")
 SEPARABLE_REACH = 5  # most words between a separable verb and its tail ("shuts xAI out", "takes Scale AI to court")

@@ -64,10 +64,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from watchers.rules.clause_reading import (BACKGROUND_TIMES, BEFORE_REACH, BREAKS, DETERMINERS, KINDS, LIST_JOINS,
-                                           PLAIN_WORD, PREPOSITIONS, RELATIONS, SPEECH, Word, another_use, follows,
-                                           is_amount, list_before_name, name_after, names_vendor, next_in_list,
-                                           person_before, previous_in_list, title_case, vendor_apposition, words_of)
+from watchers.rules.clause_reading import (
+    BACKGROUND_TIMES, BEFORE_REACH, BEFORE_RIVAL, BREAKS, DETERMINERS, KINDS, LIST_JOINS, PLAIN_WORD, PREPOSITIONS,
+    RELATIONS, SPEECH, Word, another_use, follows, is_amount, list_before_name, name_after, names_vendor,
+    next_in_list, person_before, previous_in_list, title_case, vendor_apposition, words_of)
 from watchers.rules.lexicon import Frame, Lexicon, Trigger, inflect, load_lexicon  # noqa: F401 (inflect, load_lexicon: re-exported)
 from watchers.rules.registry import Registry
 from watchers.rules.registry_roles import customer_loss_roles
@@ -317,6 +317,8 @@ class FrameReader:
         for k in range(at - 1, max(floor, at - reach) - 1, -1):
             text = words[k].text
             if text in PREPOSITIONS:
+                if text == "to" and described and words[k + 1].text not in BEFORE_RIVAL:
+                    return None  # an infinitive: "leaving as AWS struggles to match Microsoft"
                 # "$250 billion of Azure": an amount of its goods, a preposition no frame's preps name
                 return AMOUNT_OF if text == "of" and k > 0 and is_amount(words[k - 1].text) else text
             if text in DETERMINERS:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from watchers.rules.clause_reading import RELATIONS, SPEECH
-from watchers.rules.match import Found
+from watchers.rules.match import PRODUCT, Found
 from watchers.rules.registry import Registry
 
 REFERENCE = "reference"
@@ -174,7 +174,8 @@ def _description_antecedent(clause: _Clause, at: int, before: str | None) -> str
             return clause.subject
     else:
         local = {clause.subject}
-    others = [hit.slug for hit in clause.hits if hit.start < at and hit.slug not in local
+    # a product is a thing, no company the words refer back to ("said in a LinkedIn post that he is leaving the company")
+    others = [hit.slug for hit in clause.hits if hit.start < at and hit.slug not in local and hit.via != PRODUCT
               and not _ACTS.match(clause.text, hit.end)]
     if others:
         return others[-1]
