@@ -114,6 +114,11 @@ def person_before(words: list[Word], at: int, stops: frozenset[str], roles: froz
                and b.text.isalpha() for a, b in zip(before, before[1:-1]))
 
 
+# first words of capitalised pairs that name a place or an institution, not a person ("Wall Street", "White House")
+PLACE_HEADS = frozenset({"wall", "silicon", "white", "supreme", "new", "san", "los", "las", "hong", "united", "european",
+                         "federal", "south", "north", "east", "west", "middle", "big", "prime", "saudi", "abu"})
+
+
 def name_after(words: list[Word], end: int) -> bool:
     """A person's name among the four words after a trigger written in lower case (not a Title Case headline,
     where capitals say nothing): two capitalised words, neither a company ("hires AI educator Andrej
@@ -122,11 +127,6 @@ def name_after(words: list[Word], end: int) -> bool:
     return not words[end - 1].capital and any(
         a.capital and b.capital and a.company is None and b.company is None and a.text.isalpha() and b.text.isalpha()
         and a.text not in PLACE_HEADS for a, b in zip(after, after[1:]))
-
-
-# first words of capitalised pairs that name a place or an institution, not a person ("Wall Street", "White House")
-PLACE_HEADS = frozenset({"wall", "silicon", "white", "supreme", "new", "san", "los", "las", "hong", "united", "european",
-                         "federal", "south", "north", "east", "west", "middle", "big", "prime", "saudi", "abu"})
 
 
 # words that describe a company after "to" ("defects to rival Meta"); any other one word there is a verb ("to match X")

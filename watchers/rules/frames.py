@@ -22,7 +22,8 @@ How one clause is read (its slot text: each company a token "⟦n⟧"):
    none of its `needs` words; for a noun with `before` words, when none stands in the six words
    before it; when neither a company nor an `object` word follows within five words; or, for
    `person` frames, when no role word, person's name or "he"/"she" right before it stands near it
-   in its own clause; for `agent_is_thing` frames, when one stands before it (clause_reading.person_before).
+   in its own clause (for `object_is_name` frames, when no name follows a lower-case trigger:
+   clause_reading.name_after); for `agent_is_thing` frames, when one stands before it (clause_reading.person_before).
 4. Roles, in this order of precedence (a role keeps the first binding; the subject collects all):
    a. after the trigger (up to twelve words, not past a `stops` word or a clause break): a
       company named by a `product` word ("a million Google TPUs", "Google's cloud") is the
@@ -161,10 +162,8 @@ class FrameReader:
         if frame.agent_is_person and at > 0 and words[at - 1].company is not None \
                 and not words[at - 1].possessive:
             return True  # a company that joins ("Anthropic joins OpenAI in a pledge") is no person
-        if frame.object_is_name:
-            if not name_after(words, end):
-                return True
-        elif frame.person and not self._names_person(words, at, end, slot_text):
+        if not (name_after(words, end) if frame.object_is_name  # the person is the object, named
+                else not frame.person or self._names_person(words, at, end, slot_text)):
             return True
         if frame.agent_is_thing and person_before(words, at, lexicon.stops, lexicon.roles):
             return True
